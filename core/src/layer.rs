@@ -1,0 +1,58 @@
+//! The [`Layer`] trait: a statically shaped transformation with its own backward pass.
+
+use crate::{Params, Rng, Shape};
+
+/// A layer: per-sample input and output shapes as types, parameters as a flat block,
+/// forward and backward passes over a run-time batch of row-major samples.
+///
+/// Buffers are flat slices: `x` holds `batch * Input::LEN` values, `y` holds
+/// `batch * Output::LEN`, `cache` holds `batch * CACHE`. Shapes were checked when the model
+/// was declared, so these methods do not return `Result`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a kerust layer",
+    note = "layers implement `kerust::Layer`; declare models with `kerust::model!`"
+)]
+pub trait Layer: Params {
+    /// The shape of one input sample.
+    type Input: Shape;
+    /// The shape of one output sample.
+    type Output: Shape;
+    /// Keras's class name of the layer (`"Dense"`).
+    const KIND: &'static str;
+    /// Per-sample `f32` values the training forward keeps for the backward pass.
+    const CACHE: usize = 0;
+
+    /// Initialises the parameters with Keras's defaults, drawing from `rng`.
+    fn init(&mut self, rng: &mut Rng) {
+        let _ = rng;
+    }
+
+    /// Inference forward: writes `y` from `x`.
+    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize);
+
+    /// Training forward: like [`Layer::forward`], but in training mode (dropout active)
+    /// and storing what [`Layer::backward`] needs in `cache`.
+    fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, rng: &mut Rng) {
+        let _ = (cache, rng);
+        self.forward(x, y, batch);
+    }
+
+    /// Backward pass. On entry `dy` holds dL/dy (it may be overwritten); parameter
+    /// gradients are *added* to `grads`; when `dx` is given, dL/dx is written to it.
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &[f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    );
+
+    /// Calls `f(name, shape, values)` for each parameter tensor, in storage order.
+    fn visit_params(&self, f: &mut dyn FnMut(&'static str, &[usize], &[f32])) {
+        let _ = f;
+    }
+}

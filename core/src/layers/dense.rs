@@ -1,0 +1,140 @@
+//! `Dense`: a fully connected layer, `y = activation(x · kernel + bias)`.
+
+use core::marker::PhantomData;
+
+use crate::activations::{Activation, Linear};
+use crate::init::glorot_uniform;
+use crate::kernels::elementwise::{accumulate_column_sums, add_row_bias};
+use crate::kernels::gemm::{gemm, Op};
+use crate::{Layer, Params, Rng};
+
+/// Storage for a dense layer's bias: `[f32; N]`, or [`NoBias`] for `use_bias = false`.
+pub trait BiasVec<const N: usize>: Copy + Send + Sync + 'static {
+    /// Whether there is a bias.
+    const PRESENT: bool;
+    /// The bias values (empty without bias).
+    fn values(&self) -> &[f32];
+    /// The bias values, mutable (empty without bias).
+    fn values_mut(&mut self) -> &mut [f32];
+}
+
+impl<const N: usize> BiasVec<N> for [f32; N] {
+    const PRESENT: bool = true;
+    fn values(&self) -> &[f32] {
+        self
+    }
+    fn values_mut(&mut self) -> &mut [f32] {
+        self
+    }
+}
+
+/// The bias storage of a layer declared with `use_bias = false`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoBias;
+
+impl<const N: usize> BiasVec<N> for NoBias {
+    const PRESENT: bool = false;
+    fn values(&self) -> &[f32] {
+        &[]
+    }
+    fn values_mut(&mut self) -> &mut [f32] {
+        &mut []
+    }
+}
+
+/// Fully connected layer from `I` to `O` units (Keras `Dense`).
+///
+/// The kernel is stored as Keras stores it, `[I, O]` row-major, so Keras weights load as
+/// they are. Initialisation: Glorot uniform kernel, zero bias.
+///
+/// # Shapes
+/// - input: `[f32; I]`
+/// - output: `[f32; O]`
+///
+/// ```
+/// use kerust::{Layer, Rng, activations::Relu, layers::Dense, params::boxed_zeroed};
+/// let mut d = boxed_zeroed::<Dense<3, 2, Relu>>();
+/// d.kernel = [[1.0, -1.0], [1.0, -1.0], [1.0, -1.0]];
+/// let mut y = [0.0; 2];
+/// d.forward(&[1.0, 2.0, 3.0], &mut y, 1);
+/// assert_eq!(y, [6.0, 0.0]);
+/// ```
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Dense<const I: usize, const O: usize, A: Activation = Linear, B: BiasVec<O> = [f32; O]> {
+    /// Kernel, `[input units][output units]`.
+    pub kernel: [[f32; O]; I],
+    /// Bias, or [`NoBias`].
+    pub bias: B,
+    act: PhantomData<A>,
+}
+
+// SAFETY: repr(C) of f32 arrays and zero-sized markers; `flat` checks the size.
+unsafe impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Params for Dense<I, O, A, B> {
+    const COUNT: usize = I * O + if B::PRESENT { O } else { 0 };
+}
+
+impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A, B> {
+    fn kernel_flat(&self) -> &[f32] {
+        self.kernel.as_flattened()
+    }
+}
+
+impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Dense<I, O, A, B> {
+    type Input = [f32; I];
+    type Output = [f32; O];
+    const KIND: &'static str = "Dense";
+    const CACHE: usize = if A::IS_LINEAR { 0 } else { O };
+
+    fn init(&mut self, rng: &mut Rng) {
+        glorot_uniform(self.kernel.as_flattened_mut(), I, O, rng);
+        self.bias.values_mut().fill(0.0);
+    }
+
+    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+        gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, y);
+        add_row_bias(y, self.bias.values());
+        A::forward_in_place(y, O);
+    }
+
+    fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {
+        if A::IS_LINEAR {
+            gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, y);
+            add_row_bias(y, self.bias.values());
+        } else {
+            let z = &mut cache[..batch * O];
+            gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, z);
+            add_row_bias(z, self.bias.values());
+            A::forward(z, y, O);
+        }
+    }
+
+    fn backward(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &[f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        let dz = &mut dy[..batch * O];
+        if !A::IS_LINEAR {
+            A::backward(&cache[..batch * O], y, dz, O);
+        }
+        // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ
+        gemm(I, O, batch, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel.as_flattened_mut());
+        accumulate_column_sums(grads.bias.values_mut(), dz);
+        if let Some(dx) = dx {
+            gemm(batch, I, O, 1.0, dz, Op::N, self.kernel_flat(), Op::T, 0.0, dx);
+        }
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(&'static str, &[usize], &[f32])) {
+        f("kernel", &[I, O], self.kernel_flat());
+        if B::PRESENT {
+            f("bias", &[O], self.bias.values());
+        }
+    }
+}
