@@ -1,1 +1,109 @@
+//! # kerust — Keras for Rust, with shapes checked by the compiler
+//!
+//! Declare a network with [`model!`]; the macro checks every shape at compile time and
+//! generates a plain struct with static forward and backward code. Train it with a
+//! Keras-style API (`compile`, `fit`, `evaluate`, `predict`, `summary`), or run it on a
+//! microcontroller: the core is `no_std` and inference needs no heap.
+//!
+//! ```
+//! use kerust::prelude::*;
+//!
+//! model! {
+//!     /// A small classifier for 8x8 digit images.
+//!     pub struct Mlp: Input<64> {
+//!         hidden: Dense(32, activation = relu),
+//!         drop:   Dropout(0.2),
+//!         out:    Dense(10),
+//!     }
+//! }
+//!
+//! let model = Mlp::new(42);
+//! assert_eq!(Mlp::PARAM_COUNT, 64 * 32 + 32 + 32 * 10 + 10);
+//! let logits: [f32; 10] = model.forward(&[0.5; 64]);
+//! assert!(logits.iter().all(|v| v.is_finite()));
+//! ```
+//!
+//! A shape mistake does not compile; the error points at the layer:
+//!
+//! ```compile_fail
+//! use kerust::prelude::*;
+//! model! {
+//!     struct Bad: Input<8, 8> {
+//!         out: Dense(10), // Dense needs a rank-1 input: add Flatten before it
+//!     }
+//! }
+//! ```
 #![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub use kerust_core::{
+    activations, data, init, kernels, layer, layers, losses, model, optim, params, rng, shape,
+};
+#[cfg(feature = "std")]
+pub use kerust_core::{datasets, gradcheck, train};
+#[cfg(feature = "alloc")]
+pub use kerust_core::{Error, Result};
+pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape};
+
+/// Declares a statically shaped model: see the crate documentation and
+/// [`docs/MODEL_MACRO.md`] for the grammar.
+pub use kerust_macros::model;
+
+/// Everything a model declaration and a training script need.
+pub mod prelude {
+    pub use crate::model;
+    #[cfg(feature = "std")]
+    pub use kerust_core::{
+        data::{Dataset, Target},
+        losses::*,
+        optim::*,
+        train::{Callback, FitOptions, History, Metric, ModelExt, Trainer},
+    };
+    #[cfg(feature = "alloc")]
+    pub use kerust_core::{Error, Result};
+    pub use kerust_core::{Layer, Model, Params, Rng, Shape};
+}
+
+/// Items used by the code `model!` generates. Not public API: no stability guarantees.
+#[doc(hidden)]
+pub mod __private {
+    pub use core;
+    pub use kerust_core::*;
+    #[cfg(feature = "alloc")]
+    pub extern crate alloc;
+
+    /// Expands its input only when kerust is built with `alloc`.
+    #[cfg(feature = "alloc")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __kerust_if_alloc {
+        ($($t:tt)*) => { $($t)* };
+    }
+    /// Expands its input only when kerust is built with `alloc`.
+    #[cfg(not(feature = "alloc"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __kerust_if_alloc {
+        ($($t:tt)*) => {};
+    }
+    /// Expands its input only when kerust is built with `std`.
+    #[cfg(feature = "std")]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __kerust_if_std {
+        ($($t:tt)*) => { $($t)* };
+    }
+    /// Expands its input only when kerust is built with `std`.
+    #[cfg(not(feature = "std"))]
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __kerust_if_std {
+        ($($t:tt)*) => {};
+    }
+    pub use crate::{__kerust_if_alloc as if_alloc, __kerust_if_std as if_std};
+}

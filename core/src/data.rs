@@ -38,7 +38,10 @@ impl Target {
         match self {
             Target::Classes(c) => Target::Classes(idx.iter().map(|&i| c[i]).collect()),
             Target::Values { data, width } => Target::Values {
-                data: idx.iter().flat_map(|&i| data[i * width..(i + 1) * width].iter().copied()).collect(),
+                data: idx
+                    .iter()
+                    .flat_map(|&i| data[i * width..(i + 1) * width].iter().copied())
+                    .collect(),
                 width: *width,
             },
         }
@@ -75,7 +78,7 @@ impl Dataset {
                 format!("every dimension must be at least 1, got {sample_shape:?}"),
             ));
         }
-        if x.len() % per != 0 {
+        if !x.len().is_multiple_of(per) {
             return Err(Error::data(format!(
                 "{} input values do not divide into samples of shape {sample_shape:?} ({per} values each)",
                 x.len()
@@ -95,7 +98,10 @@ impl Dataset {
                 return Err(Error::data(format!("{n} samples but {} labels", c.len())));
             }
             Target::Values { width: 0, .. } => {
-                return Err(Error::invalid_argument("width", "targets need at least one value per sample"));
+                return Err(Error::invalid_argument(
+                    "width",
+                    "targets need at least one value per sample",
+                ));
             }
             Target::Values { data, width } => {
                 if data.len() != n * width {
@@ -116,7 +122,11 @@ impl Dataset {
             }
             Target::Classes(_) => {}
         }
-        Ok(Dataset { x, sample_shape: sample_shape.to_vec(), y })
+        Ok(Dataset {
+            x,
+            sample_shape: sample_shape.to_vec(),
+            y,
+        })
     }
 
     /// The number of samples.
@@ -139,7 +149,10 @@ impl Dataset {
     pub fn select(&self, idx: &[usize]) -> Dataset {
         let per = self.sample_len();
         Dataset {
-            x: idx.iter().flat_map(|&i| self.x[i * per..(i + 1) * per].iter().copied()).collect(),
+            x: idx
+                .iter()
+                .flat_map(|&i| self.x[i * per..(i + 1) * per].iter().copied())
+                .collect(),
             sample_shape: self.sample_shape.clone(),
             y: self.y.select(idx),
         }

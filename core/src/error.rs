@@ -53,7 +53,10 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::InvalidArgument`].
     pub fn invalid_argument(name: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument { name, reason: reason.into() }
+        Error::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`Error::Data`].

@@ -2,6 +2,9 @@
 
 use crate::{Params, Rng, Shape};
 
+/// The visitor passed to [`Layer::visit_params`]: `(parameter name, shape, values)`.
+pub type ParamVisitor<'a> = dyn FnMut(&'static str, &[usize], &[f32]) + 'a;
+
 /// A layer: per-sample input and output shapes as types, parameters as a flat block,
 /// forward and backward passes over a run-time batch of row-major samples.
 ///
@@ -52,7 +55,7 @@ pub trait Layer: Params {
     );
 
     /// Calls `f(name, shape, values)` for each parameter tensor, in storage order.
-    fn visit_params(&self, f: &mut dyn FnMut(&'static str, &[usize], &[f32])) {
+    fn visit_params(&self, f: &mut ParamVisitor<'_>) {
         let _ = f;
     }
 }

@@ -22,6 +22,7 @@ pub mod kernels;
 pub mod layer;
 pub mod layers;
 pub mod losses;
+pub mod model;
 pub mod optim;
 pub mod params;
 pub mod rng;
@@ -29,10 +30,17 @@ pub mod shape;
 
 #[cfg(feature = "alloc")]
 pub mod data;
+#[cfg(feature = "std")]
+pub mod datasets;
 #[cfg(feature = "alloc")]
 pub mod error;
+#[cfg(feature = "std")]
+pub mod gradcheck;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use layer::Layer;
+pub use model::{LayerInfo, Model};
 pub use params::Params;
 pub use rng::Rng;
 pub use shape::Shape;

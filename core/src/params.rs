@@ -13,6 +13,8 @@
 pub unsafe trait Params: Sized {
     /// The number of `f32` parameters.
     const COUNT: usize;
+    /// The value with every parameter zero (for `static` models on targets without a heap).
+    const ZERO: Self;
 
     /// All parameters as one slice, in declaration order.
     fn flat(&self) -> &[f32] {

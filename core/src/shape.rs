@@ -97,9 +97,7 @@ pub fn flatten<S: Shape>(samples: &[S]) -> &[f32] {
 /// Views a mutable slice of samples as one flat mutable slice of `f32`.
 pub fn flatten_mut<S: Shape>(samples: &mut [S]) -> &mut [f32] {
     // SAFETY: as in `flatten`.
-    unsafe {
-        core::slice::from_raw_parts_mut(samples.as_mut_ptr() as *mut f32, samples.len() * S::LEN)
-    }
+    unsafe { core::slice::from_raw_parts_mut(samples.as_mut_ptr() as *mut f32, samples.len() * S::LEN) }
 }
 
 /// Marker that two shapes are the same type; used to check layer compositions.

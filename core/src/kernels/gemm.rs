@@ -1,7 +1,5 @@
 //! General matrix multiply on row-major slices.
 
-use nalgebra::{Dyn, MatrixView, MatrixViewMut};
-
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -38,7 +36,10 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "gemm: buffers too small");
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "gemm: buffers too small"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -59,32 +60,31 @@ pub fn gemm(
         Op::N => (n, 1),
         Op::T => (1, k),
     };
-    let av = MatrixView::<f32, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides_generic(
-        &a[..m * k],
-        Dyn(m),
-        Dyn(k),
-        Dyn(ars),
-        Dyn(acs),
-    );
-    let bv = MatrixView::<f32, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides_generic(
-        &b[..k * n],
-        Dyn(k),
-        Dyn(n),
-        Dyn(brs),
-        Dyn(bcs),
-    );
-    let mut cv = MatrixViewMut::<f32, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides_generic(
-        &mut c[..m * n],
-        Dyn(m),
-        Dyn(n),
-        Dyn(n),
-        Dyn(1),
-    );
     if beta == 0.0 {
-        // nalgebra reads `c` unless beta is exactly zero; make that explicit.
-        cv.fill(0.0);
+        // matrixmultiply never reads `c` when beta is zero, but NaN garbage must not survive
+        // through other paths either: make it explicit.
+        c[..m * n].fill(0.0);
     }
-    cv.gemm(alpha, &av, &bv, beta);
+    // SAFETY: the assert above guarantees every index (i, p) < (m, k), (p, j) < (k, n) and
+    // (i, j) < (m, n) reached through these strides lies inside its slice.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            ars as isize,
+            acs as isize,
+            b.as_ptr(),
+            brs as isize,
+            bcs as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
 }
 
 #[cfg(test)]

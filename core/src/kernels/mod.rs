@@ -1,7 +1,8 @@
 //! Compute kernels on flat, row-major `f32` slices.
 //!
-//! Layers call these; they hand the heavy lifting to nalgebra (whose dynamic GEMM runs the
-//! packed, SIMD `matrixmultiply` kernels on `std` targets).
+//! Layers call these. Matrix products run on `matrixmultiply`'s packed, blocked SIMD kernels
+//! (the same kernels nalgebra's dynamic GEMM dispatches to), with arbitrary strides so
+//! transposed operands are never copied.
 
 pub mod elementwise;
 pub mod gemm;

@@ -35,6 +35,7 @@ impl<S: Shape, A: Activation> ActivationLayer<S, A> {
 // SAFETY: zero-sized.
 unsafe impl<S: Shape, A: Activation> Params for ActivationLayer<S, A> {
     const COUNT: usize = 0;
+    const ZERO: Self = ActivationLayer::new();
 }
 
 /// The length of the last axis (softmax's row), 1 for scalars.

@@ -50,6 +50,10 @@ where
     A::Output: SameShape<B::Input>,
 {
     const COUNT: usize = A::COUNT + B::COUNT;
+    const ZERO: Self = Chain {
+        a: A::ZERO,
+        b: B::ZERO,
+    };
 }
 
 impl<A: Layer, B: Layer> Layer for Chain<A, B>
@@ -92,11 +96,12 @@ where
         let (ca, rest) = cache.split_at(batch * A::CACHE);
         let (mid, cb) = rest.split_at(batch * <A::Output as Shape>::LEN);
         let mut dmid = vec![0.0; mid.len()];
-        self.b.backward(mid, y, cb, dy, Some(&mut dmid), &mut grads.b, batch);
+        self.b
+            .backward(mid, y, cb, dy, Some(&mut dmid), &mut grads.b, batch);
         self.a.backward(x, mid, ca, &mut dmid, dx, &mut grads.a, batch);
     }
 
-    fn visit_params(&self, f: &mut dyn FnMut(&'static str, &[usize], &[f32])) {
+    fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
         self.a.visit_params(f);
         self.b.visit_params(f);
     }

@@ -12,6 +12,8 @@ use crate::{Layer, Params, Rng};
 pub trait BiasVec<const N: usize>: Copy + Send + Sync + 'static {
     /// Whether there is a bias.
     const PRESENT: bool;
+    /// The zero bias.
+    const ZERO: Self;
     /// The bias values (empty without bias).
     fn values(&self) -> &[f32];
     /// The bias values, mutable (empty without bias).
@@ -20,6 +22,7 @@ pub trait BiasVec<const N: usize>: Copy + Send + Sync + 'static {
 
 impl<const N: usize> BiasVec<N> for [f32; N] {
     const PRESENT: bool = true;
+    const ZERO: Self = [0.0; N];
     fn values(&self) -> &[f32] {
         self
     }
@@ -34,6 +37,7 @@ pub struct NoBias;
 
 impl<const N: usize> BiasVec<N> for NoBias {
     const PRESENT: bool = false;
+    const ZERO: Self = NoBias;
     fn values(&self) -> &[f32] {
         &[]
     }
@@ -72,6 +76,11 @@ pub struct Dense<const I: usize, const O: usize, A: Activation = Linear, B: Bias
 // SAFETY: repr(C) of f32 arrays and zero-sized markers; `flat` checks the size.
 unsafe impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Params for Dense<I, O, A, B> {
     const COUNT: usize = I * O + if B::PRESENT { O } else { 0 };
+    const ZERO: Self = Dense {
+        kernel: [[0.0; O]; I],
+        bias: B::ZERO,
+        act: PhantomData,
+    };
 }
 
 impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A, B> {
@@ -124,14 +133,25 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
             A::backward(&cache[..batch * O], y, dz, O);
         }
         // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ
-        gemm(I, O, batch, 1.0, x, Op::T, dz, Op::N, 1.0, grads.kernel.as_flattened_mut());
+        gemm(
+            I,
+            O,
+            batch,
+            1.0,
+            x,
+            Op::T,
+            dz,
+            Op::N,
+            1.0,
+            grads.kernel.as_flattened_mut(),
+        );
         accumulate_column_sums(grads.bias.values_mut(), dz);
         if let Some(dx) = dx {
             gemm(batch, I, O, 1.0, dz, Op::N, self.kernel_flat(), Op::T, 0.0, dx);
         }
     }
 
-    fn visit_params(&self, f: &mut dyn FnMut(&'static str, &[usize], &[f32])) {
+    fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
         f("kernel", &[I, O], self.kernel_flat());
         if B::PRESENT {
             f("bias", &[O], self.bias.values());

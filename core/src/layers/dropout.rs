@@ -44,6 +44,7 @@ impl<S: Shape, const RATE: u32> Dropout<S, RATE> {
 // SAFETY: zero-sized.
 unsafe impl<S: Shape, const RATE: u32> Params for Dropout<S, RATE> {
     const COUNT: usize = 0;
+    const ZERO: Self = Dropout::new();
 }
 
 impl<S: Shape, const RATE: u32> Layer for Dropout<S, RATE> {

@@ -28,6 +28,7 @@ impl<S: Shape, const N: usize> Flatten<S, N> {
 // SAFETY: zero-sized.
 unsafe impl<S: Shape, const N: usize> Params for Flatten<S, N> {
     const COUNT: usize = 0;
+    const ZERO: Self = Flatten::new();
 }
 
 impl<S: Shape, const N: usize> Layer for Flatten<S, N> {

@@ -17,7 +17,10 @@ pub struct Reshape<S: Shape, T: Shape> {
 }
 
 impl<S: Shape, T: Shape> Reshape<S, T> {
-    const CHECK: () = assert!(S::LEN == T::LEN, "Reshape: the target shape must hold as many values as the input");
+    const CHECK: () = assert!(
+        S::LEN == T::LEN,
+        "Reshape: the target shape must hold as many values as the input"
+    );
 
     /// The layer (it has no parameters).
     pub const fn new() -> Self {
@@ -28,6 +31,7 @@ impl<S: Shape, T: Shape> Reshape<S, T> {
 // SAFETY: zero-sized.
 unsafe impl<S: Shape, T: Shape> Params for Reshape<S, T> {
     const COUNT: usize = 0;
+    const ZERO: Self = Reshape::new();
 }
 
 impl<S: Shape, T: Shape> Layer for Reshape<S, T> {

@@ -1,4 +1,24 @@
 //! Optimizers with Keras 3's update rules and defaults, working on the flat parameter slice.
+//!
+//! Each [`Optimizer::step`] follows Keras's `BaseOptimizer.apply`: weight decay first
+//! (`p -= p * weight_decay * learning_rate`, with the current learning rate), then the
+//! optimizer's own `update_step` with the same gradients, then `iterations += 1`. Keras clips
+//! gradients (`clipnorm`, `clipvalue`, `global_clipnorm`) before the weight decay; kerust's
+//! optimizers take the gradients as given, so clip them before calling `step`.
+
+#[cfg(feature = "alloc")]
+mod adam;
+#[cfg(feature = "alloc")]
+mod sgd;
+#[cfg(feature = "alloc")]
+mod state;
+
+#[cfg(feature = "alloc")]
+pub use adam::Adam;
+#[cfg(feature = "alloc")]
+pub use sgd::Sgd;
+#[cfg(feature = "alloc")]
+pub use state::OptimizerState;
 
 /// An optimizer: updates the flat parameter slice from the flat gradient slice.
 pub trait Optimizer: Send {
@@ -17,4 +37,47 @@ pub trait Optimizer: Send {
 
     /// Sets the learning rate (callbacks such as ReduceLROnPlateau use it).
     fn set_learning_rate(&mut self, lr: f32);
+
+    /// A copy of the optimizer's variables (iteration count and per-parameter slots such as
+    /// Adam's `"momentum"` and `"velocity"`), for checkpoints.
+    ///
+    /// The default reports only [`Optimizer::iterations`]: right for optimizers without
+    /// per-parameter state. Optimizers with state override it together with
+    /// [`Optimizer::load_state`].
+    #[cfg(feature = "alloc")]
+    fn state(&self) -> OptimizerState {
+        OptimizerState::new(self.iterations())
+    }
+
+    /// Restores variables saved by [`Optimizer::state`] (Keras's `load_own_variables`).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidArgument`] when the slots are not the ones this optimizer,
+    /// as configured, keeps; [`crate::Error::ShapeMismatch`] when their lengths differ from
+    /// each other or from the state the optimizer already has. The default implementation
+    /// always fails, because the trait offers no way to restore the iteration count.
+    #[cfg(feature = "alloc")]
+    fn load_state(&mut self, state: OptimizerState) -> crate::Result<()> {
+        let _ = state;
+        Err(crate::Error::InvalidArgument {
+            name: "state",
+            reason: alloc::format!("optimizer `{}` cannot restore its state", self.name()),
+        })
+    }
+}
+
+/// `sqrt` that lowers to the vectorisable `llvm.sqrt` with `std`; `libm`'s scalar `sqrtss`
+/// (inline assembly, which blocks auto-vectorisation) without it.
+#[cfg(feature = "alloc")]
+#[inline(always)]
+fn sqrt(x: f32) -> f32 {
+    #[cfg(feature = "std")]
+    {
+        x.sqrt()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        libm::sqrtf(x)
+    }
 }

@@ -1,0 +1,62 @@
+//! The [`Model`] trait that `model!` implements for every declared network.
+
+use crate::{Params, Rng, Shape};
+
+/// The visitor passed to [`Model::visit_params`]: `(layer, parameter, shape, values)`.
+pub type ModelParamVisitor<'a> = dyn FnMut(&'static str, &'static str, &[usize], &[f32]) + 'a;
+
+/// One row of a model's summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// The layer's name (its field in the model struct).
+    pub name: &'static str,
+    /// Keras's class name of the layer (`"Dense"`, `"Dropout"`, ...).
+    pub kind: &'static str,
+    /// The per-sample output shape.
+    pub output_shape: &'static [usize],
+    /// The number of trainable parameters.
+    pub params: usize,
+}
+
+/// A statically shaped network, implemented by `model!`.
+///
+/// Buffers are flat, row-major slices over a run-time batch: inputs hold
+/// `batch * Input::LEN` values, outputs `batch * Output::LEN`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a kerust model",
+    note = "declare models with `kerust::model!`"
+)]
+pub trait Model: Params + Send + Sync + 'static {
+    /// The shape of one input sample.
+    type Input: Shape;
+    /// The shape of one output sample.
+    type Output: Shape;
+    /// The model's name, as declared.
+    const NAME: &'static str;
+    /// The layers, in order, for summaries.
+    const LAYERS: &'static [LayerInfo];
+    /// Per-sample `f32` values of the training workspace ([`Model::forward_train`]).
+    const WORKSPACE: usize;
+    /// Per-sample `f32` values of the inference scratch ([`Model::forward_batch`]).
+    const SCRATCH: usize;
+
+    /// Initialises every layer with Keras's default initialisers from `rng`.
+    fn init_with(&mut self, rng: &mut Rng);
+
+    /// Inference forward pass of `batch` samples; `scratch` holds `batch * SCRATCH` values.
+    fn forward_batch(&self, x: &[f32], y: &mut [f32], batch: usize, scratch: &mut [f32]);
+
+    /// Training forward pass of `batch` samples into the workspace `ws`
+    /// (`batch * WORKSPACE` values); the output is then at [`Model::train_output`].
+    fn forward_train(&self, x: &[f32], batch: usize, ws: &mut [f32], rng: &mut Rng);
+
+    /// The output of the last [`Model::forward_train`] in `ws`.
+    fn train_output(ws: &[f32], batch: usize) -> &[f32];
+
+    /// Backward pass after [`Model::forward_train`] with the same `x`, `batch` and `ws`.
+    /// `dy` holds dL/d(output) and is overwritten; parameter gradients are *added* to `grads`.
+    fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self);
+
+    /// Calls `f(layer, parameter, shape, values)` for every parameter tensor, in storage order.
+    fn visit_params(&self, f: &mut ModelParamVisitor<'_>);
+}

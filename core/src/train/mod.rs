@@ -1,0 +1,36 @@
+//! The Keras-style training surface: `compile`, `fit`, `evaluate`, `predict`, `summary`.
+//!
+//! ```no_run
+//! use kerust::prelude::*;
+//! model! {
+//!     pub struct Mlp: Input<64> {
+//!         hidden: Dense(64, activation = relu),
+//!         out: Dense(10),
+//!     }
+//! }
+//! let (train, test) = kerust::datasets::digits()?;
+//! let mut trainer = Mlp::new(0).compile(Adam::default(), SparseCategoricalCrossentropy::from_logits(), [Metric::Accuracy]);
+//! let history = trainer.fit(&train, FitOptions { epochs: 10, ..Default::default() })?;
+//! let scores = trainer.evaluate(&test)?;
+//! println!("loss {} accuracy {:?}", scores.loss(), scores.get("accuracy"));
+//! # Ok::<(), kerust::Error>(())
+//! ```
+
+mod callback;
+mod history;
+mod metrics;
+mod model_ext;
+mod options;
+mod progress;
+mod shards;
+mod summary;
+mod trainer;
+mod validate;
+
+pub use callback::{Callback, Control};
+pub use history::{History, Logs};
+pub use metrics::Metric;
+pub use model_ext::ModelExt;
+pub use options::{FitOptions, Verbosity};
+pub use summary::summary_string;
+pub use trainer::Trainer;

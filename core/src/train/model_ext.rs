@@ -1,0 +1,93 @@
+//! Keras's model methods for every declared model: `compile`, `predict`, `summary`.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use super::metrics::argmax;
+use super::validate::check_inputs;
+use super::{summary_string, Metric, Trainer};
+use crate::losses::Loss;
+use crate::optim::Optimizer;
+use crate::{Error, Model, Result, Shape};
+
+/// Keras's model methods, for every model declared with `model!` (in the prelude).
+pub trait ModelExt: Model + Sized {
+    /// Attaches an optimizer, a loss and metrics (Keras's `model.compile`).
+    ///
+    /// ```
+    /// use kerust::prelude::*;
+    /// model! { struct Net: Input<4> { out: Dense(3) } }
+    /// let trainer = Net::new(0).compile(Sgd::default(), MeanSquaredError::default(), [Metric::MeanAbsoluteError]);
+    /// assert_eq!(trainer.model().params().len(), Net::PARAM_COUNT);
+    /// ```
+    fn compile<O: Optimizer, L: Loss>(
+        self: Box<Self>,
+        optimizer: O,
+        loss: L,
+        metrics: impl IntoIterator<Item = Metric>,
+    ) -> Trainer<Self, O, L> {
+        Trainer::new(self, optimizer, loss, metrics)
+    }
+
+    /// Runs inference on `x` (samples flattened one after another) in batches of
+    /// `batch_size`, in parallel with the `parallel` feature. Returns the outputs, flattened
+    /// the same way.
+    ///
+    /// ```
+    /// use kerust::prelude::*;
+    /// model! { struct Net: Input<4> { out: Dense(3, activation = softmax) } }
+    /// let y = Net::new(0).predict(&[0.5; 8], 32)?;
+    /// assert_eq!(y.len(), 6);
+    /// assert!((y[..3].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    /// assert!(Net::new(0).predict(&[0.5; 7], 32).is_err()); // not a whole sample
+    /// # Ok::<(), kerust::Error>(())
+    /// ```
+    fn predict(&self, x: &[f32], batch_size: usize) -> Result<Vec<f32>> {
+        if batch_size == 0 {
+            return Err(Error::invalid_argument("batch_size", "must be at least 1"));
+        }
+        let n = check_inputs::<Self>(x, None)?;
+        let (in_len, out_len) = (<Self::Input as Shape>::LEN, <Self::Output as Shape>::LEN);
+        let mut y = alloc::vec![0.0; n * out_len];
+        let run = |xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
+            let b = xs.len() / in_len;
+            if scratch.len() < b * Self::SCRATCH {
+                scratch.resize(b * Self::SCRATCH, 0.0);
+            }
+            self.forward_batch(xs, ys, b, scratch);
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            y.par_chunks_mut(batch_size * out_len)
+                .zip(x.par_chunks(batch_size * in_len))
+                .for_each_init(Vec::new, |scratch, (ys, xs)| run(xs, ys, scratch));
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            let mut scratch = Vec::new();
+            for (ys, xs) in y
+                .chunks_mut(batch_size * out_len)
+                .zip(x.chunks(batch_size * in_len))
+            {
+                run(xs, ys, &mut scratch);
+            }
+        }
+        Ok(y)
+    }
+
+    /// The arg-max class of each sample's output (for classifiers with a rank-1 output).
+    fn predict_classes(&self, x: &[f32], batch_size: usize) -> Result<Vec<u32>> {
+        let y = self.predict(x, batch_size)?;
+        Ok(y.chunks(<Self::Output as Shape>::LEN)
+            .map(|r| argmax(r) as u32)
+            .collect())
+    }
+
+    /// Prints the Keras-style summary table (layer, output shape, parameters).
+    fn summary(&self) {
+        std::print!("{}", summary_string::<Self>());
+    }
+}
+
+impl<M: Model> ModelExt for M {}

@@ -1,0 +1,131 @@
+//! Data parallelism with a deterministic reduction.
+//!
+//! A batch is cut into a number of shards that depends only on the batch size, never on the
+//! number of threads. Each shard runs forward and backward into its own workspace and
+//! gradient block; the blocks are then summed in shard order. The same seed and data thus
+//! give bit-identical weights on 1 thread or 16.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::params::boxed_zeroed;
+use crate::Model;
+
+/// Smallest number of rows worth a shard of its own.
+pub(crate) const MIN_SHARD_ROWS: usize = 64;
+/// Most shards per batch.
+pub(crate) const MAX_SHARDS: usize = 8;
+
+/// How many shards a batch of `batch` rows is cut into.
+pub(crate) fn shard_count(batch: usize) -> usize {
+    (batch / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS)
+}
+
+/// The rows of shard `s` of `n` in a batch of `batch`.
+pub(crate) fn shard_rows(batch: usize, n: usize, s: usize) -> Range<usize> {
+    (s * batch / n)..((s + 1) * batch / n)
+}
+
+/// Per-shard buffers, reused from step to step.
+pub(crate) struct Shard<M: Model> {
+    pub ws: Vec<f32>,
+    pub grads: Box<M>,
+    pub dy: Vec<f32>,
+    pub losses: Vec<f32>,
+    pub loss_sum: f64,
+    pub count: f64,
+    pub metrics: Vec<[f64; 2]>,
+}
+
+impl<M: Model> Shard<M> {
+    pub(crate) fn new(metrics: usize) -> Self {
+        Shard {
+            ws: Vec::new(),
+            grads: boxed_zeroed(),
+            dy: Vec::new(),
+            losses: Vec::new(),
+            loss_sum: 0.0,
+            count: 0.0,
+            metrics: alloc::vec![[0.0; 2]; metrics],
+        }
+    }
+
+    /// Grows the buffers for `rows` rows (only the first time a size is seen).
+    pub(crate) fn reserve(&mut self, rows: usize, workspace: usize, out: usize, loss_rows: usize) {
+        grow(&mut self.ws, rows * workspace);
+        grow(&mut self.dy, rows * out);
+        grow(&mut self.losses, loss_rows);
+    }
+
+    pub(crate) fn metrics_count(&self) -> f64 {
+        self.count
+    }
+
+    pub(crate) fn reset_sums(&mut self) {
+        self.loss_sum = 0.0;
+        self.count = 0.0;
+        self.metrics.iter_mut().for_each(|m| *m = [0.0; 2]);
+    }
+}
+
+fn grow(v: &mut Vec<f32>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+}
+
+/// Runs `f(s, shard)` for the first `n` shards, in parallel when the `parallel` feature is on.
+pub(crate) fn for_each_shard<M: Model, F>(shards: &mut [Shard<M>], n: usize, f: F)
+where
+    F: Fn(usize, &mut Shard<M>) + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        if n > 1 {
+            shards[..n]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(s, sh)| f(s, sh));
+            return;
+        }
+    }
+    for (s, sh) in shards[..n].iter_mut().enumerate() {
+        f(s, sh);
+    }
+}
+
+/// Sums the gradients of shards `1..n` into shard 0's, in order.
+pub(crate) fn reduce_grads<M: Model>(shards: &mut [Shard<M>], n: usize) {
+    let (first, rest) = shards.split_at_mut(1);
+    let total = first[0].grads.flat_mut();
+    for sh in &rest[..n - 1] {
+        for (t, g) in total.iter_mut().zip(sh.grads.flat()) {
+            *t += g;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_batch() {
+        for batch in [1, 63, 64, 128, 129, 1000, 5000] {
+            let n = shard_count(batch);
+            assert!((1..=MAX_SHARDS).contains(&n));
+            let mut next = 0;
+            for s in 0..n {
+                let r = shard_rows(batch, n, s);
+                assert_eq!(r.start, next);
+                assert!(!r.is_empty());
+                next = r.end;
+            }
+            assert_eq!(next, batch);
+        }
+        assert_eq!(shard_count(32), 1);
+        assert_eq!(shard_count(128), 2);
+    }
+}

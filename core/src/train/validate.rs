@@ -1,0 +1,117 @@
+//! Checks that data fits a model and a loss before any computation touches it.
+
+use alloc::format;
+
+use crate::data::{Dataset, Target};
+use crate::losses::TargetKind;
+use crate::{Error, Model, Result, Shape};
+
+/// The output's last axis: the width of one loss row.
+pub(crate) fn out_width<M: Model>() -> usize {
+    let rank = <M::Output as Shape>::RANK;
+    if rank == 0 {
+        1
+    } else {
+        <M::Output as Shape>::DIMS[rank - 1]
+    }
+}
+
+/// Validates samples against `M::Input` (length and finiteness).
+pub(crate) fn check_inputs<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) -> Result<usize> {
+    let per = <M::Input as Shape>::LEN;
+    let dims = <M::Input as Shape>::dims();
+    if let Some(shape) = sample_shape {
+        let n: usize = shape.iter().product();
+        if n != per {
+            return Err(Error::data(format!(
+                "samples have shape {shape:?} ({n} values) but model `{}` takes inputs of shape {dims:?} ({per} values)",
+                M::NAME
+            )));
+        }
+    }
+    if x.is_empty() {
+        return Err(Error::data("the dataset is empty"));
+    }
+    if !x.len().is_multiple_of(per) {
+        return Err(Error::data(format!(
+            "{} input values are not a whole number of samples of shape {dims:?} ({per} values each)",
+            x.len()
+        )));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::data(format!(
+            "input value {} of sample {} is {} (inputs must be finite)",
+            i % per,
+            i / per,
+            x[i]
+        )));
+    }
+    Ok(x.len() / per)
+}
+
+/// Validates a dataset for model `M` and a loss taking `kind` targets.
+pub(crate) fn check_dataset<M: Model>(data: &Dataset, kind: TargetKind) -> Result<usize> {
+    let n = check_inputs::<M>(&data.x, Some(&data.sample_shape))?;
+    let out_len = <M::Output as Shape>::LEN;
+    let width = out_width::<M>();
+    match (&data.y, kind) {
+        (Target::Classes(labels), TargetKind::Sparse) => {
+            if out_len != width {
+                return Err(Error::data(format!(
+                    "class labels need a rank-1 output, but model `{}` outputs shape {:?}",
+                    M::NAME,
+                    <M::Output as Shape>::dims()
+                )));
+            }
+            if labels.len() != n {
+                return Err(Error::data(format!("{n} samples but {} labels", labels.len())));
+            }
+            if let Some(i) = labels.iter().position(|&l| l as usize >= width) {
+                return Err(Error::data(format!(
+                    "label {} of sample {i} is out of range: the model has {width} outputs, so labels must be in 0..{width}",
+                    labels[i]
+                )));
+            }
+        }
+        (
+            Target::Values {
+                data: values,
+                width: w,
+            },
+            TargetKind::Dense,
+        ) => {
+            if *w != out_len {
+                return Err(Error::data(format!(
+                    "targets have {w} values per sample but model `{}` outputs {out_len}",
+                    M::NAME
+                )));
+            }
+            if values.len() != n * w {
+                return Err(Error::data(format!(
+                    "{n} samples need {} target values, found {}",
+                    n * w,
+                    values.len()
+                )));
+            }
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::data(format!(
+                    "target value {} of sample {} is {} (targets must be finite)",
+                    i % w,
+                    i / w,
+                    values[i]
+                )));
+            }
+        }
+        (Target::Classes(_), TargetKind::Dense) => {
+            return Err(Error::data(
+                "the loss takes one target value per output value, but the dataset has class labels; use a sparse loss such as SparseCategoricalCrossentropy, or one-hot targets",
+            ));
+        }
+        (Target::Values { .. }, TargetKind::Sparse) => {
+            return Err(Error::data(
+                "the loss takes class labels (Target::Classes), but the dataset has value targets; use CategoricalCrossentropy for one-hot targets",
+            ));
+        }
+    }
+    Ok(n)
+}

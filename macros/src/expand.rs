@@ -1,0 +1,329 @@
+//! Writes the model: the struct, its `Params` and `Model` impls, and inherent helpers.
+//! Pure code generation; every check happened in `check`.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ir::{numel, Model};
+use crate::layers::shape_type;
+
+pub fn model(m: &Model) -> TokenStream {
+    let def = m.def;
+    let attrs = &def.attrs;
+    let vis = &def.vis;
+    let name = &def.name;
+    let name_str = name.to_string();
+    let kr = quote!(::kerust::__private);
+
+    let fields: Vec<&Ident> = m.layers.iter().map(|l| &l.decl.name).collect();
+    let tys: Vec<&TokenStream> = m.layers.iter().map(|l| &l.ty).collect();
+    let field_attrs: Vec<_> = m.layers.iter().map(|l| &l.decl.attrs).collect();
+    let in_ty = shape_type(&m.input);
+    let out_shape = &m.layers.last().expect("checked: at least one layer").output;
+    let out_ty = shape_type(out_shape);
+    let outs: Vec<usize> = m.layers.iter().map(|l| numel(&l.output)).collect();
+    let n = m.layers.len();
+
+    // Inference ping-pong scratch: the widest output except the last one.
+    let max_mid = outs[..n - 1].iter().copied().max().unwrap_or(0);
+    let scratch = 2 * max_mid;
+    // Backward ping-pong gradients: the widest input except the first layer's.
+    let max_grad = m.layers[1..].iter().map(|l| numel(&l.input)).max().unwrap_or(0);
+
+    let doc_arch = {
+        let mut s = format!("Input {:?}", m.input);
+        for l in &m.layers {
+            s += &format!(" → `{}`: {}", l.decl.name, l.describe);
+        }
+        format!(" Architecture: {s}. Output {out_shape:?}.")
+    };
+
+    // Layer table for summaries.
+    let infos = m.layers.iter().map(|l| {
+        let lname = l.decl.name.to_string();
+        let kind = l.kind;
+        let dims = &l.output;
+        let ty = &l.ty;
+        quote! {
+            #kr::LayerInfo {
+                name: #lname,
+                kind: #kind,
+                output_shape: &[#(#dims),*],
+                params: <#ty as #kr::Params>::COUNT,
+            }
+        }
+    });
+
+    // Static composition check: rustc verifies each layer's output type is the next
+    // layer's input type, spanned at the later layer.
+    let compose_checks = m.layers.windows(2).map(|w| {
+        let (a, b) = (&w[0].ty, &w[1].ty);
+        let span = w[1].decl.call_tokens.span();
+        quote_spanned! {span=> __compose::<#a, #b>(); }
+    });
+    let first_ty = &m.layers[0].ty;
+    let last_ty = &m.layers[n - 1].ty;
+
+    // Inference forward.
+    let fwd = {
+        let mut body = TokenStream::new();
+        if n > 1 {
+            body.extend(quote! { let (__s0, __s1) = scratch.split_at_mut(batch * #max_mid); });
+        }
+        for (i, l) in m.layers.iter().enumerate() {
+            let f = &l.decl.name;
+            let x = if i == 0 {
+                quote!(x)
+            } else {
+                let buf = ping(i - 1);
+                let len = outs[i - 1];
+                quote!(&#buf[..batch * #len])
+            };
+            let y = if i == n - 1 {
+                let len = outs[i];
+                quote!(&mut y[..batch * #len])
+            } else {
+                let buf = ping(i);
+                let len = outs[i];
+                quote!(&mut #buf[..batch * #len])
+            };
+            body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, batch); });
+        }
+        body
+    };
+
+    // Workspace layout: [out_0, cache_0, out_1, cache_1, ..., grad_a, grad_b].
+    let splits = {
+        let mut s = TokenStream::new();
+        for (i, l) in m.layers.iter().enumerate() {
+            let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
+            let len = outs[i];
+            let ty = &l.ty;
+            s.extend(quote! {
+                let (#o, __ws) = __ws.split_at_mut(batch * #len);
+                let (#c, __ws) = __ws.split_at_mut(batch * <#ty as #kr::Layer>::CACHE);
+            });
+        }
+        s
+    };
+    let fwd_train = m.layers.iter().enumerate().map(|(i, l)| {
+        let f = &l.decl.name;
+        let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
+        let x = if i == 0 {
+            quote!(x)
+        } else {
+            let p = format_ident!("__o{}", i - 1);
+            quote!(&*#p)
+        };
+        quote! { #kr::Layer::forward_train(&self.#f, #x, #o, #c, batch, rng); }
+    });
+    let out_len = outs[n - 1];
+    let out_offset = {
+        let terms = m.layers.iter().enumerate().map(|(i, l)| {
+            let ty = &l.ty;
+            let len = outs[i];
+            if i == n - 1 {
+                quote!(0)
+            } else {
+                quote!(#len + <#ty as #kr::Layer>::CACHE)
+            }
+        });
+        quote!(0 #(+ #terms)*)
+    };
+    let bwd = {
+        let mut s = TokenStream::new();
+        if n > 1 {
+            s.extend(quote! {
+                let (__g0, __ws) = __ws.split_at_mut(batch * #max_grad);
+                let (__g1, _) = __ws.split_at_mut(batch * #max_grad);
+            });
+        }
+        for (i, l) in m.layers.iter().enumerate().rev() {
+            let f = &l.decl.name;
+            let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
+            let x = if i == 0 {
+                quote!(x)
+            } else {
+                let p = format_ident!("__o{}", i - 1);
+                quote!(&*#p)
+            };
+            let dy = if i == n - 1 {
+                quote!(&mut dy[..batch * #out_len])
+            } else {
+                let g = grad_buf(n - 2 - i);
+                let len = outs[i];
+                quote!(&mut #g[..batch * #len])
+            };
+            let dx = if i == 0 {
+                quote!(::core::option::Option::None)
+            } else {
+                let g = grad_buf(n - 1 - i);
+                let len = numel(&l.input);
+                quote!(::core::option::Option::Some(&mut #g[..batch * #len]))
+            };
+            s.extend(
+                quote! { #kr::Layer::backward(&self.#f, #x, &*#o, &*#c, #dy, #dx, &mut grads.#f, batch); },
+            );
+        }
+        s
+    };
+    let workspace = {
+        let terms = m.layers.iter().enumerate().map(|(i, l)| {
+            let ty = &l.ty;
+            let len = outs[i];
+            quote!(#len + <#ty as #kr::Layer>::CACHE)
+        });
+        let grads = if n > 1 { 2 * max_grad } else { 0 };
+        quote!(#grads #(+ #terms)*)
+    };
+    let visits = fields.iter().map(|f| {
+        let fname = f.to_string();
+        quote! { #kr::Layer::visit_params(&self.#f, &mut |p, s, v| f(#fname, p, s, v)); }
+    });
+
+    quote! {
+        #(#attrs)*
+        #[doc = ""]
+        #[doc = #doc_arch]
+        #[repr(C)]
+        #vis struct #name {
+            #(
+                #(#field_attrs)*
+                pub #fields: #tys,
+            )*
+        }
+
+        #[automatically_derived]
+        const _: () = {
+            fn __compose<A: #kr::Layer, B: #kr::Layer>()
+            where
+                <A as #kr::Layer>::Output: #kr::shape::SameShape<<B as #kr::Layer>::Input>,
+            {
+            }
+            #[allow(dead_code)]
+            fn __check_composition() {
+                #(#compose_checks)*
+            }
+
+            // SAFETY: `#[repr(C)]` struct of `Params` fields only; `Params::flat` asserts
+            // at compile time that the size is exactly `4 * COUNT` bytes.
+            unsafe impl #kr::Params for #name {
+                const COUNT: usize = 0 #(+ <#tys as #kr::Params>::COUNT)*;
+                const ZERO: Self = #name { #(#fields: <#tys as #kr::Params>::ZERO),* };
+            }
+
+            impl #kr::Model for #name {
+                type Input = #in_ty;
+                type Output = #out_ty;
+                const NAME: &'static str = #name_str;
+                const LAYERS: &'static [#kr::LayerInfo] = &[#(#infos),*];
+                const WORKSPACE: usize = #workspace;
+                const SCRATCH: usize = #scratch;
+
+                fn init_with(&mut self, rng: &mut #kr::Rng) {
+                    #(#kr::Layer::init(&mut self.#fields, rng);)*
+                }
+
+                #[allow(clippy::needless_borrow)]
+                fn forward_batch(&self, x: &[f32], y: &mut [f32], batch: usize, scratch: &mut [f32]) {
+                    let _ = &scratch;
+                    #fwd
+                }
+
+                fn forward_train(&self, x: &[f32], batch: usize, ws: &mut [f32], rng: &mut #kr::Rng) {
+                    let __ws = ws;
+                    #splits
+                    let _ = __ws;
+                    #(#fwd_train)*
+                }
+
+                fn train_output(ws: &[f32], batch: usize) -> &[f32] {
+                    let start = batch * (#out_offset);
+                    &ws[start..start + batch * #out_len]
+                }
+
+                fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                    let __ws = ws;
+                    #splits
+                    #bwd
+                }
+
+                fn visit_params(&self, f: &mut #kr::model::ModelParamVisitor<'_>) {
+                    #(#visits)*
+                }
+            }
+        };
+
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #name {
+            /// The number of trainable parameters.
+            pub const PARAM_COUNT: usize = <Self as #kr::Params>::COUNT;
+
+            /// The model with every parameter zero; `static` models start from this.
+            pub const ZERO: Self = <Self as #kr::Params>::ZERO;
+
+            /// (Re)initialises every layer with Keras's default initialisers (Glorot
+            /// uniform kernels, zero biases), seeded.
+            pub fn init(&mut self, seed: u64) {
+                #kr::Model::init_with(self, &mut #kr::Rng::new(seed));
+            }
+
+            /// Runs one sample through the network (inference mode), without a heap.
+            pub fn forward(&self, x: &#in_ty) -> #out_ty {
+                let mut scratch = [0.0f32; #scratch];
+                let mut y: #out_ty = <#out_ty as #kr::Shape>::ZERO;
+                #kr::Model::forward_batch(
+                    self,
+                    #kr::Shape::as_flat(x),
+                    #kr::Shape::as_flat_mut(&mut y),
+                    1,
+                    &mut scratch,
+                );
+                y
+            }
+
+            /// All parameters as one flat slice.
+            pub fn params(&self) -> &[f32] {
+                #kr::Params::flat(self)
+            }
+
+            /// All parameters as one flat mutable slice.
+            pub fn params_mut(&mut self) -> &mut [f32] {
+                #kr::Params::flat_mut(self)
+            }
+        }
+
+        #kr::if_alloc! {
+            #[automatically_derived]
+            #[allow(dead_code)]
+            impl #name {
+                /// A new model on the heap, initialised with Keras's defaults from `seed`.
+                pub fn new(seed: u64) -> #kr::alloc::boxed::Box<Self> {
+                    let mut model = #kr::params::boxed_zeroed::<Self>();
+                    model.init(seed);
+                    model
+                }
+            }
+        }
+        #[allow(dead_code)]
+        const _: fn() = || {
+            let _ = (::core::marker::PhantomData::<#first_ty>, ::core::marker::PhantomData::<#last_ty>);
+        };
+    }
+}
+
+fn ping(i: usize) -> Ident {
+    Ident::new(
+        if i.is_multiple_of(2) { "__s0" } else { "__s1" },
+        Span::call_site(),
+    )
+}
+
+fn grad_buf(i: usize) -> Ident {
+    Ident::new(
+        if i.is_multiple_of(2) { "__g0" } else { "__g1" },
+        Span::call_site(),
+    )
+}
