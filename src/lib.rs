@@ -50,8 +50,7 @@ pub use kerust_core::{datasets, gradcheck, train};
 pub use kerust_core::{Error, Result};
 pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape};
 
-/// Declares a statically shaped model: see the crate documentation and
-/// [`docs/MODEL_MACRO.md`] for the grammar.
+/// Declares a statically shaped model (see the crate documentation for the grammar).
 pub use kerust_macros::model;
 
 /// Everything a model declaration and a training script need.

@@ -1,0 +1,1 @@
+//! Finite-difference gradient checks of every layer, activation, loss and whole models.

@@ -1,0 +1,1 @@
+//! The training surface: convergence, determinism, errors on bad input.
