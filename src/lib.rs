@@ -61,7 +61,7 @@ pub mod prelude {
         data::{Dataset, Target},
         losses::*,
         optim::*,
-        train::{Callback, FitOptions, History, Metric, ModelExt, Trainer},
+        train::{Callback, Control, FitOptions, History, Logs, Metric, ModelExt, Trainer, Verbosity},
     };
     #[cfg(feature = "alloc")]
     pub use kerust_core::{Error, Result};
