@@ -42,8 +42,10 @@ extern crate alloc;
 extern crate std;
 
 pub use kerust_core::{
-    activations, data, init, kernels, layer, layers, losses, model, optim, params, rng, shape,
+    activations, init, kernels, layer, layers, losses, model, optim, params, rng, shape,
 };
+#[cfg(feature = "alloc")]
+pub use kerust_core::data;
 #[cfg(feature = "std")]
 pub use kerust_core::{datasets, gradcheck, train};
 #[cfg(feature = "alloc")]
