@@ -6,17 +6,31 @@
 
 mod binary_crossentropy;
 mod categorical_crossentropy;
+mod categorical_hinge;
+mod cosine_similarity;
+mod hinge;
 mod huber;
+mod kl_divergence;
+mod log_cosh;
 mod mean_absolute_error;
 mod mean_squared_error;
+mod poisson;
 mod sparse_categorical_crossentropy;
+mod squared_hinge;
 
 pub use binary_crossentropy::BinaryCrossentropy;
 pub use categorical_crossentropy::CategoricalCrossentropy;
+pub use categorical_hinge::CategoricalHinge;
+pub use cosine_similarity::CosineSimilarity;
+pub use hinge::Hinge;
 pub use huber::Huber;
+pub use kl_divergence::KlDivergence;
+pub use log_cosh::LogCosh;
 pub use mean_absolute_error::MeanAbsoluteError;
 pub use mean_squared_error::MeanSquaredError;
+pub use poisson::Poisson;
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
+pub use squared_hinge::SquaredHinge;
 
 /// The targets of a batch of rows.
 #[derive(Clone, Copy, Debug)]
