@@ -7,14 +7,43 @@
 //! optimizers take the gradients as given, so clip them before calling `step`.
 
 #[cfg(feature = "alloc")]
+mod adadelta;
+#[cfg(feature = "alloc")]
+mod adagrad;
+#[cfg(feature = "alloc")]
 mod adam;
+#[cfg(feature = "alloc")]
+mod adamax;
+#[cfg(feature = "alloc")]
+mod adamw;
+#[cfg(feature = "alloc")]
+mod lion;
+#[cfg(feature = "alloc")]
+mod nadam;
+#[cfg(feature = "alloc")]
+mod rmsprop;
+pub mod schedules;
 #[cfg(feature = "alloc")]
 mod sgd;
 #[cfg(feature = "alloc")]
 mod state;
 
 #[cfg(feature = "alloc")]
+pub use adadelta::Adadelta;
+#[cfg(feature = "alloc")]
+pub use adagrad::Adagrad;
+#[cfg(feature = "alloc")]
 pub use adam::Adam;
+#[cfg(feature = "alloc")]
+pub use adamax::Adamax;
+#[cfg(feature = "alloc")]
+pub use adamw::AdamW;
+#[cfg(feature = "alloc")]
+pub use lion::Lion;
+#[cfg(feature = "alloc")]
+pub use nadam::Nadam;
+#[cfg(feature = "alloc")]
+pub use rmsprop::RmsProp;
 #[cfg(feature = "alloc")]
 pub use sgd::Sgd;
 #[cfg(feature = "alloc")]
