@@ -70,6 +70,9 @@ impl Report {
 
     fn record(&mut self, opts: &Options, what: &dyn Fn() -> String, analytic: f64, numeric: f64) {
         let ratio = (analytic - numeric).abs() / (opts.atol + opts.rtol * analytic.abs().max(numeric.abs()));
+        // A NaN ratio (a NaN or infinite gradient) compares false with everything: without
+        // this it would be skipped below and the check could pass. Count it as the worst.
+        let ratio = if ratio.is_nan() { f64::INFINITY } else { ratio };
         self.checked += 1;
         if ratio > self.worst_ratio || self.worst.is_empty() {
             self.worst_ratio = ratio;

@@ -19,6 +19,10 @@ pub unsafe trait Params: Sized {
     /// All parameters as one slice, in declaration order.
     fn flat(&self) -> &[f32] {
         const { assert!(core::mem::size_of::<Self>() == 4 * Self::COUNT) };
+        if Self::COUNT == 0 {
+            // A zero-sized value may be less aligned than f32.
+            return &[];
+        }
         // SAFETY: the trait's contract; checked above at compile time.
         unsafe { core::slice::from_raw_parts(self as *const Self as *const f32, Self::COUNT) }
     }
@@ -26,6 +30,9 @@ pub unsafe trait Params: Sized {
     /// All parameters as one mutable slice, in declaration order.
     fn flat_mut(&mut self) -> &mut [f32] {
         const { assert!(core::mem::size_of::<Self>() == 4 * Self::COUNT) };
+        if Self::COUNT == 0 {
+            return &mut [];
+        }
         // SAFETY: as in `flat`; any bit pattern is a valid f32.
         unsafe { core::slice::from_raw_parts_mut(self as *mut Self as *mut f32, Self::COUNT) }
     }

@@ -19,7 +19,9 @@ use crate::{Layer, Params, Shape};
 /// relu.forward(&[-1.0, 0.5, 2.0], &mut y, 1);
 /// assert_eq!(y, [0.0, 0.5, 2.0]);
 /// ```
-#[repr(C)]
+// align(4): `Params::flat` views the layer as an (empty) `&[f32]`, whose pointer must be
+// f32-aligned even for zero values; with the default alignment 1 that is undefined behaviour.
+#[repr(C, align(4))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ActivationLayer<S: Shape, A: Activation> {
     marker: PhantomData<(S, A)>,

@@ -17,7 +17,9 @@ use crate::{Layer, Params, Rng, Shape};
 /// type D = Dropout<[f32; 16], { bits(0.25) }>;
 /// assert_eq!(D::rate(), 0.25);
 /// ```
-#[repr(C)]
+// align(4): `Params::flat` views the layer as an (empty) `&[f32]`, whose pointer must be
+// f32-aligned even for zero values; with the default alignment 1 that is undefined behaviour.
+#[repr(C, align(4))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Dropout<S: Shape, const RATE: u32> {
     marker: PhantomData<S>,

@@ -11,7 +11,7 @@ mod reshape;
 pub use activation::ActivationLayer;
 #[cfg(feature = "alloc")]
 pub use chain::{chain, Chain};
-pub use dense::{Dense, NoBias};
+pub use dense::{BiasVec, Dense, NoBias};
 pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use reshape::Reshape;

@@ -10,7 +10,9 @@ use crate::{Layer, Params, Shape};
 /// # Shapes
 /// - input: `S`
 /// - output: `T`
-#[repr(C)]
+// align(4): `Params::flat` views the layer as an (empty) `&[f32]`, whose pointer must be
+// f32-aligned even for zero values; with the default alignment 1 that is undefined behaviour.
+#[repr(C, align(4))]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Reshape<S: Shape, T: Shape> {
     marker: PhantomData<(S, T)>,
