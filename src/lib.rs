@@ -47,7 +47,7 @@ pub use kerust_core::{
 #[cfg(feature = "alloc")]
 pub use kerust_core::data;
 #[cfg(feature = "std")]
-pub use kerust_core::{datasets, gradcheck, train};
+pub use kerust_core::{datasets, gradcheck, io, train};
 #[cfg(feature = "alloc")]
 pub use kerust_core::{Error, Result};
 pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape};

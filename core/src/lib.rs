@@ -37,6 +37,8 @@ pub mod error;
 #[cfg(feature = "std")]
 pub mod gradcheck;
 #[cfg(feature = "std")]
+pub mod io;
+#[cfg(feature = "std")]
 pub mod train;
 
 pub use layer::Layer;
