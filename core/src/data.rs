@@ -158,8 +158,21 @@ impl Dataset {
         }
     }
 
-    /// Splits off the last `fraction` of the samples (Keras's `validation_split` takes the
-    /// last samples, before shuffling): returns `(first, last)`.
+    /// Splits off the last `fraction` of the samples as Keras's `validation_split` does
+    /// (the last samples, before shuffling): the first `floor(n * (1 - fraction))` samples
+    /// and the rest. Returns `(first, last)`.
+    ///
+    /// The fraction is read as the decimal it prints as (`0.1_f32` as 0.1, not as
+    /// 0.100000001490116), as Keras reads the Python float: 10 samples split 0.1 give 9 and 1.
+    ///
+    /// ```
+    /// use kerust_core::data::{Dataset, Target};
+    /// let ds = Dataset::new((0..10).map(|i| i as f32).collect(), &[1], Target::Classes(vec![0; 10]))?;
+    /// let (first, last) = ds.split_last(0.25)?;
+    /// assert_eq!((first.len(), last.x.as_slice()), (7, &[7.0, 8.0, 9.0][..]));
+    /// assert_eq!(ds.split_last(0.1)?.1.len(), 1);
+    /// # Ok::<(), kerust_core::Error>(())
+    /// ```
     pub fn split_last(&self, fraction: f32) -> Result<(Dataset, Dataset)> {
         if !(0.0..1.0).contains(&fraction) {
             return Err(Error::invalid_argument(
@@ -168,9 +181,12 @@ impl Dataset {
             ));
         }
         let n = self.len();
-        let n_last = (n as f64 * fraction as f64) as usize;
-        let first: Vec<usize> = (0..n - n_last).collect();
-        let last: Vec<usize> = (n - n_last..n).collect();
+        // `{}` prints the shortest decimal that reads back as `fraction`.
+        let f: f64 = format!("{fraction}").parse().unwrap_or(f64::from(fraction));
+        // Truncation is Keras's floor here: the product is not negative.
+        let split_at = ((n as f64 * (1.0 - f)) as usize).min(n);
+        let first: Vec<usize> = (0..split_at).collect();
+        let last: Vec<usize> = (split_at..n).collect();
         Ok((self.select(&first), self.select(&last)))
     }
 }

@@ -7,7 +7,9 @@ use super::Logs;
 pub enum Control {
     /// Keep training.
     Continue,
-    /// Stop after the current epoch (Keras's `model.stop_training = True`).
+    /// Stop training (Keras's `model.stop_training = True`): from
+    /// [`Callback::on_epoch_end`], after that epoch; from [`Callback::on_train_batch_end`],
+    /// after that batch, ending the epoch early (its validation and `on_epoch_end` still run).
     Stop,
 }
 

@@ -4,7 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-/// Named results, in insertion order (`loss`, metrics, then `val_` entries).
+/// Named results, in insertion order (as Keras: metrics, then `loss`, then the `val_`
+/// entries in the same order).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logs {
     entries: Vec<(String, f64)>,

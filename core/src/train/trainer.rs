@@ -92,8 +92,10 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         let split;
         let (train, val): (&Dataset, Option<&Dataset>) = match opts.validation_data {
             Some(v) => {
-                check_dataset::<M>(v, self.loss.target_kind())
-                    .map_err(|e| Error::data(format!("validation data: {e}")))?;
+                check_dataset::<M>(v, self.loss.target_kind()).map_err(|e| match e {
+                    Error::Data(reason) => Error::data(format!("validation data: {reason}")),
+                    other => other,
+                })?;
                 (data, Some(v))
             }
             None if opts.validation_split > 0.0 => {
@@ -155,6 +157,11 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                     for cb in opts.callbacks.iter_mut() {
                         stop |= cb.on_train_batch_end(step, &logs) == Control::Stop;
                     }
+                }
+                // Keras's `stop_training` set in a batch hook ends the epoch after this
+                // batch; validation and `on_epoch_end` still run.
+                if stop {
+                    break;
                 }
             }
             let mut logs = self.epoch_logs("");
