@@ -41,18 +41,17 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub use kerust_core::{
-    activations, init, kernels, layer, layers, losses, model, optim, params, rng, shape,
-};
 #[cfg(feature = "alloc")]
 pub use kerust_core::data;
+pub use kerust_core::{activations, init, kernels, layer, layers, losses, model, optim, params, rng, shape};
 #[cfg(feature = "std")]
 pub use kerust_core::{datasets, gradcheck, io, train};
 #[cfg(feature = "alloc")]
 pub use kerust_core::{Error, Result};
 pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape};
 
-/// Declares a statically shaped model (see the crate documentation for the grammar).
+/// Declares a statically shaped model; its documentation gives the grammar, the layers and
+/// what is generated.
 pub use kerust_macros::model;
 
 /// Everything a model declaration and a training script need.

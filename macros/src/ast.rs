@@ -14,10 +14,11 @@
 //! The `Name: Input<...> { ... }` form is the sequential model; other forms (a functional
 //! graph with named nodes) can be told apart by the absence of the `:` after the name.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{braced, parenthesized, Attribute, Expr, Ident, LitInt, Token, Visibility};
+use syn::{braced, parenthesized, token, Attribute, Expr, Ident, LitInt, Token, Visibility};
 
 /// A whole `model!` invocation.
 pub struct ModelDef {
@@ -32,9 +33,12 @@ pub struct ModelDef {
 
 /// `Input<d0, d1, ...>`.
 pub struct InputDecl {
+    /// The `Input` keyword; the generated `forward` is spanned here, so that rustc's notes
+    /// about its argument point at the input shape.
     pub keyword: Ident,
     pub dims: Punctuated<Expr, Token![,]>,
-    pub span: Span,
+    /// Every token from `Input` to `>`, for errors about the whole declaration.
+    pub tokens: TokenStream,
 }
 
 /// `name: Kind(args)`.
@@ -43,34 +47,71 @@ pub struct LayerDecl {
     pub name: Ident,
     pub kind: Ident,
     pub args: Vec<Arg>,
-    /// The span of the whole `Kind(args)` call.
-    pub call_tokens: proc_macro2::TokenStream,
+    /// The whole `Kind(args)` call, for errors about the layer as a whole.
+    pub call_tokens: TokenStream,
 }
 
 /// A positional argument (`128`) or a keyword argument (`activation = relu`).
 pub struct Arg {
     pub key: Option<Ident>,
     pub value: Expr,
+    /// `key = value` or `value`, for errors about the argument as a whole.
+    pub tokens: TokenStream,
 }
 
 impl Parse for ModelDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
-        input.parse::<Token![struct]>()?;
+        if !input.peek(Token![struct]) {
+            return Err(input.error(
+                "expected `struct`, as in `model! { pub struct Mlp: Input<784> { out: Dense(10) } }`",
+            ));
+        }
+        let struct_token: Token![struct] = input.parse()?;
+        if !input.peek(Ident) {
+            return Err(error_after(
+                input,
+                struct_token,
+                "expected the model's name after `struct`, as in `struct Mlp: Input<784> { ... }`",
+            ));
+        }
         let name: Ident = input.parse()?;
         if !input.peek(Token![:]) {
-            return Err(input.error(
+            return Err(error_after(
+                input,
+                &name,
                 "expected `: Input<...>` after the model name, as in `struct Mlp: Input<784> { ... }`",
             ));
         }
-        input.parse::<Token![:]>()?;
+        let colon: Token![:] = input.parse()?;
+        if !input.peek(Ident) {
+            return Err(error_after(
+                input,
+                colon,
+                "expected the input shape after `:`, as in `struct Mlp: Input<784> { ... }`",
+            ));
+        }
         let input_decl: InputDecl = input.parse()?;
+        if !input.peek(token::Brace) {
+            return Err(error_after(
+                input,
+                &input_decl.tokens,
+                "expected the layers in braces after the input shape, as in `Input<784> { out: Dense(10) }`",
+            ));
+        }
         let content;
         let brace = braced!(content in input);
         let mut layers = Vec::new();
         while !content.is_empty() {
-            layers.push(content.parse::<LayerDecl>()?);
+            let layer = content.parse::<LayerDecl>()?;
+            if !content.is_empty() && !content.peek(Token![,]) {
+                return Err(content.error(format!(
+                    "expected `,` after layer `{}`; layers are separated by commas",
+                    layer.name
+                )));
+            }
+            layers.push(layer);
             if content.is_empty() {
                 break;
             }
@@ -99,51 +140,101 @@ impl Parse for InputDecl {
                 format!("expected `Input<...>` (the per-sample input shape), found `{keyword}`"),
             ));
         }
+        if !input.peek(Token![<]) {
+            return Err(error_after(
+                input,
+                &keyword,
+                "expected the input shape in angle brackets, as in `Input<784>` or `Input<28, 28, 1>`",
+            ));
+        }
         let lt: Token![<] = input.parse()?;
         let mut dims = Punctuated::new();
         loop {
             if input.peek(Token![>]) {
                 break;
             }
-            // Dimensions are literals (`28`) or const items (`N`); parse a restricted
-            // expression so that `>` closes the list.
+            if input.is_empty() {
+                let mut written = keyword.to_token_stream();
+                lt.to_tokens(&mut written);
+                dims.to_tokens(&mut written);
+                return Err(syn::Error::new_spanned(
+                    written,
+                    "unclosed input shape: expected `>`, as in `Input<28, 28, 1>`",
+                ));
+            }
+            // Dimensions are literals (`28`) or, to be reported as such by `check`, paths
+            // (`N`); anything else cannot be a dimension, and `>` must close the list.
             let dim: Expr = if input.peek(LitInt) {
                 Expr::Lit(syn::ExprLit {
                     attrs: vec![],
                     lit: syn::Lit::Int(input.parse()?),
                 })
-            } else {
+            } else if input.peek(Ident) || input.peek(Token![::]) {
                 Expr::Path(input.parse()?)
+            } else {
+                return Err(input
+                    .error("input dimensions must be positive integer literals, as in `Input<28, 28, 1>`"));
             };
             dims.push_value(dim);
             if input.peek(Token![>]) {
                 break;
             }
+            if !input.peek(Token![,]) {
+                let msg = "expected `,` or `>` after an input dimension, as in `Input<28, 28, 1>`";
+                return Err(match dims.last() {
+                    Some(last) => error_after(input, last, msg),
+                    None => input.error(msg),
+                });
+            }
             dims.push_punct(input.parse()?);
         }
         let gt: Token![>] = input.parse()?;
-        let span = keyword.span().join(gt.span).unwrap_or(lt.span);
-        Ok(InputDecl { keyword, dims, span })
+        let mut tokens = keyword.to_token_stream();
+        lt.to_tokens(&mut tokens);
+        dims.to_tokens(&mut tokens);
+        gt.to_tokens(&mut tokens);
+        Ok(InputDecl {
+            keyword,
+            dims,
+            tokens,
+        })
     }
 }
 
 impl Parse for LayerDecl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
+        if !input.peek(Ident) {
+            return Err(input.error("expected a layer, as in `hidden: Dense(64, activation = relu)`"));
+        }
         let name: Ident = input.parse()?;
-        input.parse::<Token![:]>().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("expected `:` after the layer name `{name}`, as in `{name}: Dense(64)`"),
-            )
-        })?;
+        if !input.peek(Token![:]) || input.peek(Token![::]) {
+            return Err(input.error(format!(
+                "expected `:` after the layer name `{name}`, as in `{name}: Dense(64)`"
+            )));
+        }
+        input.parse::<Token![:]>()?;
+        if !input.peek(Ident) {
+            return Err(input.error(format!(
+                "expected the kind of layer `{name}`, as in `{name}: Dense(64)`"
+            )));
+        }
         let kind: Ident = input.parse()?;
-        let mut call_tokens = quote::quote!(#kind);
+        if input.peek(Token![::]) {
+            return Err(input
+                .error("layer kinds are plain names resolved by `model!`; write `Dense(64)`, not a path"));
+        }
+        if input.peek(Token![<]) || input.peek(token::Bracket) || input.peek(token::Brace) {
+            return Err(input.error(format!(
+                "the arguments of `{kind}` go in parentheses, as in `{name}: Dense(64)`"
+            )));
+        }
+        let mut call_tokens = kind.to_token_stream();
         let mut args = Vec::new();
-        if input.peek(syn::token::Paren) {
+        if input.peek(token::Paren) {
             let content;
             let paren = parenthesized!(content in input);
-            let inner: proc_macro2::TokenStream = content.fork().parse()?;
+            let inner: TokenStream = content.fork().parse()?;
             let list = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
             args = list.into_iter().collect();
             let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
@@ -164,17 +255,33 @@ impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
             let key: Ident = input.parse()?;
-            input.parse::<Token![=]>()?;
+            let eq: Token![=] = input.parse()?;
             let value: Expr = input.parse()?;
+            let mut tokens = key.to_token_stream();
+            eq.to_tokens(&mut tokens);
+            value.to_tokens(&mut tokens);
             Ok(Arg {
                 key: Some(key),
                 value,
+                tokens,
             })
         } else {
+            let value: Expr = input.parse()?;
             Ok(Arg {
                 key: None,
-                value: input.parse()?,
+                tokens: value.to_token_stream(),
+                value,
             })
         }
+    }
+}
+
+/// `msg` at the next token, or at `last` (the last token read) when the input ends there:
+/// syn would otherwise point at the whole `model!` invocation.
+fn error_after(input: ParseStream, last: impl ToTokens, msg: &str) -> syn::Error {
+    if input.is_empty() {
+        syn::Error::new_spanned(last, msg)
+    } else {
+        input.error(msg)
     }
 }

@@ -1,98 +1,131 @@
 //! Shape inference and validation: turns the parsed declaration into the checked [`ir`]
 //! model, or into errors spanned at the offending tokens. Every independent mistake is
-//! reported in one compile.
+//! reported in one compile: a layer with a bad argument still passes on whatever shape it
+//! can infer, so the layers after it are checked too.
+//!
+//! [`ir`]: crate::ir
 
 use std::collections::HashMap;
 
+use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::spanned::Spanned;
-use syn::{Expr, Lit};
+use syn::{Expr, Ident, Lit};
 
 use crate::ast::{LayerDecl, ModelDef};
-use crate::ir::{Layer, Model};
-use crate::layers::{parse_value, resolve, Args, SPECS};
+use crate::ir::{numel, Layer, Model};
+use crate::layers::{self, parse_value, resolve, Args, Site, Spec};
 use crate::suggest;
+
+/// The most values one sample may have at any layer: arrays are limited to `isize::MAX`
+/// bytes, and the generated scratch holds two of the widest outputs.
+const MAX_VALUES: usize = isize::MAX as usize / 8;
+
+/// Why a declaration did not check, with what is still known of its shapes so that the
+/// fallback can keep the signatures the user's code relies on.
+pub struct Failed {
+    pub error: syn::Error,
+    pub input: Option<Vec<usize>>,
+    pub output: Option<Vec<usize>>,
+}
 
 /// Collects errors so that all of them are reported at once.
 #[derive(Default)]
-struct Errors(Option<syn::Error>);
+struct Errors(Vec<syn::Error>);
 
 impl Errors {
     fn push(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
+        self.0.push(e);
+    }
+
+    fn spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        self.0.push(syn::Error::new_spanned(tokens, msg));
+    }
+
+    fn into_result(self) -> Result<(), syn::Error> {
+        let mut all = self.0.into_iter();
+        match all.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.extend(all);
+                Err(first)
+            }
         }
     }
 }
 
 /// Checks the declaration and infers every shape.
-pub fn check(def: &ModelDef) -> syn::Result<Model<'_>> {
+pub fn check(def: &ModelDef) -> Result<Model<'_>, Failed> {
     let mut errors = Errors::default();
     let input = check_input(def, &mut errors);
     if def.layers.is_empty() {
         errors.push(syn::Error::new(
             def.body_span,
-            "a model needs at least one layer, as in `out: Dense(10)`",
+            "a model needs at least one layer\nhelp: declare the layers inside the braces, as in `{ out: Dense(10) }`",
         ));
     }
-
-    // Layer names are struct fields: they must be unique.
-    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
-    for layer in &def.layers {
-        let name = layer.name.to_string();
-        if let Some(first) = seen.get(&name) {
-            let mut e = syn::Error::new(
-                layer.name.span(),
-                format!("duplicate layer name `{name}`; every layer needs its own name"),
-            );
-            e.combine(syn::Error::new(
-                first.span(),
-                format!("`{name}` is first declared here"),
-            ));
-            errors.push(e);
-        } else {
-            seen.insert(name, &layer.name);
-        }
-    }
+    check_unique_names(def, &mut errors);
 
     let mut layers = Vec::new();
     let mut shape = input.clone();
-    let mut prev = "the input".to_string();
+    let mut prev: Option<&Ident> = None;
     for decl in &def.layers {
-        let Some(args) = resolve_args(decl, &mut errors) else {
+        let kind = decl.kind.to_string();
+        let Some(spec) = Spec::find(&kind) else {
+            errors.spanned(
+                &decl.kind,
+                format!(
+                    "unknown layer `{kind}`{}\nhelp: the layers are {}",
+                    suggest::hint(&kind, layers::kind_names()),
+                    layers::list(layers::kind_names())
+                ),
+            );
             shape = None;
+            prev = Some(&decl.name);
             continue;
         };
-        let Some(current) = shape.take() else { continue };
-        let name = decl.name.to_string();
-        match resolve(
-            &decl.kind.to_string(),
-            &args,
-            &current,
-            &name,
-            &prev,
-            decl.call_tokens.span(),
-        ) {
-            Ok(r) => {
-                shape = Some(r.output.clone());
-                layers.push(Layer {
-                    decl,
-                    kind: SPECS.iter().find(|s| decl.kind == s.name).map_or("", |s| s.name),
-                    ty: r.ty,
-                    input: current,
-                    output: r.output,
-                    describe: r.describe,
-                });
+        let args = resolve_args(decl, spec, &mut errors);
+        let site = Site {
+            layer: &decl.name,
+            call: &decl.call_tokens,
+            prev,
+        };
+        let r = resolve(spec.name, &args, shape.as_deref(), &site, &mut errors.0);
+        let lens = |s: &Option<Vec<usize>>| s.as_deref().and_then(numel).filter(|&n| n <= MAX_VALUES);
+        let output = match (&r.output, lens(&r.output)) {
+            (Some(out), None) => {
+                errors.spanned(
+                    &decl.call_tokens,
+                    format!(
+                        "layer `{}` produces shape {out:?}, which has too many values",
+                        decl.name
+                    ),
+                );
+                None
             }
-            Err((msg, span)) => errors.push(syn::Error::new(span, msg)),
+            _ => r.output,
+        };
+        if let (Some(input_len), Some(output_len), Some(out)) = (lens(&shape), lens(&output), &output) {
+            layers.push(Layer {
+                decl,
+                kind: spec.name,
+                ty: r.ty,
+                output: out.clone(),
+                input_len,
+                output_len,
+                describe: r.describe,
+            });
         }
-        prev = format!("`{name}`");
+        shape = output;
+        prev = Some(&decl.name);
     }
 
-    match errors.0 {
-        Some(e) => Err(e),
-        None => Ok(Model {
+    match errors.into_result() {
+        Err(error) => Err(Failed {
+            error,
+            input,
+            output: shape,
+        }),
+        Ok(()) => Ok(Model {
             def,
             input: input.unwrap_or_default(),
             layers,
@@ -100,163 +133,183 @@ pub fn check(def: &ModelDef) -> syn::Result<Model<'_>> {
     }
 }
 
-/// `Input<d0, ...>`: at least one dimension, each a positive integer literal.
-fn check_input(def: &ModelDef, errors: &mut Errors) -> Option<Vec<usize>> {
-    if def.input.dims.is_empty() {
-        errors.push(syn::Error::new(
-            def.input.span,
-            "`Input` needs at least one dimension, as in `Input<784>` or `Input<28, 28, 1>`",
-        ));
-        return None;
-    }
-    if def.input.dims.len() > 8 {
-        errors.push(syn::Error::new(
-            def.input.span,
-            "`Input` has at most 8 dimensions",
-        ));
-        return None;
-    }
-    let mut dims = Vec::new();
-    let mut ok = true;
-    for d in &def.input.dims {
-        match d {
-            Expr::Lit(l) => match &l.lit {
-                Lit::Int(i) => match i.base10_parse::<usize>() {
-                    Ok(0) => {
-                        errors.push(syn::Error::new_spanned(
-                            d,
-                            "input dimensions must be at least 1, found 0",
-                        ));
-                        ok = false;
-                    }
-                    Ok(v) => dims.push(v),
-                    Err(e) => {
-                        errors.push(e);
-                        ok = false;
-                    }
-                },
-                _ => unreachable_dim(d, errors, &mut ok),
-            },
-            _ => unreachable_dim(d, errors, &mut ok),
+/// Layer names are struct fields: they must be unique.
+fn check_unique_names(def: &ModelDef, errors: &mut Errors) {
+    let mut seen: HashMap<String, &Ident> = HashMap::new();
+    for layer in &def.layers {
+        let name = layer.name.to_string();
+        match seen.get(&name) {
+            Some(first) => {
+                errors.spanned(
+                    &layer.name,
+                    format!("duplicate layer name `{name}`\nhelp: layer names become struct fields, so each layer needs its own name"),
+                );
+                errors.spanned(first, format!("layer `{name}` is first declared here"));
+            }
+            None => {
+                seen.insert(name, &layer.name);
+            }
         }
     }
-    let _ = &def.input.keyword;
-    ok.then_some(dims)
 }
 
-fn unreachable_dim(d: &Expr, errors: &mut Errors, ok: &mut bool) {
-    errors.push(syn::Error::new_spanned(
-        d,
-        format!(
-            "input dimensions must be integer literals, found `{}`",
-            d.to_token_stream()
-        ),
-    ));
-    *ok = false;
-}
-
-/// Matches the call's arguments to the layer kind's parameters.
-fn resolve_args(decl: &LayerDecl, errors: &mut Errors) -> Option<Args> {
-    let kind = decl.kind.to_string();
-    let Some(spec) = SPECS.iter().find(|s| s.name == kind) else {
-        errors.push(syn::Error::new(
-            decl.kind.span(),
-            format!(
-                "unknown layer `{kind}`{}; available layers: {}",
-                suggest::hint(&kind, SPECS.iter().map(|s| s.name)),
-                SPECS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+/// `Input<d0, ...>`: one to eight dimensions, each a positive integer literal.
+fn check_input(def: &ModelDef, errors: &mut Errors) -> Option<Vec<usize>> {
+    let dims = &def.input.dims;
+    if dims.is_empty() {
+        errors.spanned(
+            &def.input.tokens,
+            "`Input` needs at least one dimension\nhelp: write the shape of one sample, as in `Input<784>` or `Input<28, 28, 1>`",
+        );
         return None;
-    };
-    let mut values: Vec<Option<(crate::layers::Value, proc_macro2::Span)>> =
-        spec.params.iter().map(|_| None).collect();
-    let mut given = vec![false; spec.params.len()];
-    let mut ok = true;
+    }
+    if dims.len() > 8 {
+        errors.spanned(
+            &def.input.tokens,
+            format!("`Input` has at most 8 dimensions, found {}", dims.len()),
+        );
+        return None;
+    }
+    let mut shape = Vec::new();
+    for d in dims {
+        match d {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(i), ..
+            }) => match i.base10_parse::<usize>() {
+                Ok(0) => errors.spanned(d, "input dimensions must be at least 1, found 0"),
+                Ok(v) => shape.push(v),
+                Err(e) => errors.push(e),
+            },
+            _ => errors.spanned(
+                d,
+                format!(
+                    "input dimensions must be integer literals, found `{}`\nhelp: write the number, as in `Input<784>`: `model!` computes every shape while it expands, before `const` items are evaluated",
+                    d.to_token_stream()
+                ),
+            ),
+        }
+    }
+    if shape.len() != dims.len() {
+        return None;
+    }
+    if numel(&shape).is_none_or(|n| n > MAX_VALUES) {
+        errors.spanned(
+            &def.input.tokens,
+            format!("the input shape {shape:?} has too many values"),
+        );
+        return None;
+    }
+    Some(shape)
+}
+
+/// Matches the call's arguments to the layer kind's parameters. Arguments that are missing
+/// or do not parse are `None`, after an error.
+fn resolve_args(decl: &LayerDecl, spec: &Spec, errors: &mut Errors) -> Args {
+    let kind = spec.name;
+    let layer = &decl.name;
+    let names = || spec.params.iter().map(|p| p.name);
+    let mut values: Vec<Option<(layers::Value, TokenStream)>> = spec.params.iter().map(|_| None).collect();
+    // How each parameter was first written, to name it when it is given twice.
+    let mut given: Vec<Option<&TokenStream>> = vec![None; spec.params.len()];
+    // A misnamed or misplaced argument is probably the missing one: do not report both.
+    let mut misplaced = false;
     let mut positional = 0;
+    let mut extra = TokenStream::new();
     let mut seen_keyword = false;
     for arg in &decl.args {
         let index = match &arg.key {
+            None if seen_keyword => {
+                errors.spanned(
+                    &arg.tokens,
+                    format!(
+                        "layer `{layer}`: positional argument after a keyword argument\nhelp: put positional arguments first, as in `{}`",
+                        spec.example
+                    ),
+                );
+                misplaced = true;
+                continue;
+            }
             None => {
-                if seen_keyword {
-                    errors.push(syn::Error::new_spanned(
-                        &arg.value,
-                        "positional arguments must come before keyword arguments",
-                    ));
-                    ok = false;
-                    continue;
-                }
-                if positional >= spec.params.len() {
-                    let msg = if spec.params.is_empty() {
-                        format!("`{kind}` takes no arguments; write `{}`", spec.example)
-                    } else {
-                        format!(
-                            "`{kind}` takes at most {} argument(s), as in `{}`",
-                            spec.params.len(),
-                            spec.example
-                        )
-                    };
-                    errors.push(syn::Error::new_spanned(&arg.value, msg));
-                    ok = false;
-                    continue;
-                }
                 positional += 1;
+                if positional > spec.params.len() {
+                    arg.tokens.to_tokens(&mut extra);
+                    continue;
+                }
                 positional - 1
             }
             Some(key) => {
                 seen_keyword = true;
                 let k = key.to_string();
-                match spec.params.iter().position(|p| p.name == k) {
-                    Some(i) => i,
-                    None => {
-                        let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
-                        let known = if names.is_empty() {
-                            format!("`{kind}` takes no arguments")
-                        } else {
-                            format!("its arguments are: {}", names.join(", "))
-                        };
-                        errors.push(syn::Error::new(
-                            key.span(),
-                            format!(
-                                "`{kind}` has no argument `{k}`{}; {known}",
-                                suggest::hint(&k, names.iter().copied())
-                            ),
-                        ));
-                        ok = false;
-                        continue;
-                    }
+                if let Some(i) = spec.params.iter().position(|p| p.name == k) {
+                    i
+                } else {
+                    let takes = if spec.params.is_empty() {
+                        format!("`{kind}` takes no arguments")
+                    } else {
+                        format!(
+                            "`{kind}` takes {}, as in `{}`",
+                            layers::list_code(names()),
+                            spec.example
+                        )
+                    };
+                    errors.spanned(
+                        key,
+                        format!(
+                            "layer `{layer}`: `{kind}` has no argument `{k}`{}\nhelp: {takes}",
+                            suggest::hint(&k, names())
+                        ),
+                    );
+                    misplaced = true;
+                    continue;
                 }
             }
         };
-        let param = &spec.params[index];
-        if given[index] {
-            errors.push(syn::Error::new_spanned(
-                &arg.value,
-                format!("argument `{}` is given twice", param.name),
-            ));
-            ok = false;
+        let Some(param) = spec.params.get(index) else {
+            continue;
+        };
+        if let Some(first) = given[index] {
+            errors.spanned(
+                &arg.tokens,
+                format!(
+                    "layer `{layer}`: argument `{}` is given twice\nhelp: it is already given as `{first}`; remove one of them",
+                    param.name
+                ),
+            );
             continue;
         }
-        given[index] = true;
-        match parse_value(&arg.value, param.kind, param.name) {
-            Ok(v) => values[index] = Some((v, arg.value.span())),
-            Err(e) => {
-                errors.push(e);
-                ok = false;
-            }
+        given[index] = Some(&arg.tokens);
+        match parse_value(&arg.value, param.kind, param.name, layer) {
+            Ok(v) => values[index] = Some((v, arg.value.to_token_stream())),
+            Err(e) => errors.push(e),
         }
     }
-    for (i, param) in spec.params.iter().enumerate() {
-        if param.required && !given[i] {
-            errors.push(syn::Error::new_spanned(
+    if !extra.is_empty() {
+        let msg = match spec.params.len() {
+            0 => format!("layer `{layer}`: `{kind}` takes no arguments, found {positional}\nhelp: write `{layer}: {kind}`"),
+            n => format!(
+                "layer `{layer}`: `{kind}` takes at most {n} argument{} ({}), found {positional}\nhelp: as in `{}`",
+                if n == 1 { "" } else { "s" },
+                layers::list_code(names()),
+                spec.example
+            ),
+        };
+        errors.spanned(&extra, msg);
+    }
+    if !misplaced {
+        for (param, _) in spec
+            .params
+            .iter()
+            .zip(&given)
+            .filter(|(p, g)| p.required && g.is_none())
+        {
+            errors.spanned(
                 &decl.call_tokens,
                 format!(
-                    "layer `{}`: `{kind}` needs `{}`, as in `{}`",
-                    decl.name, param.name, spec.example
+                    "layer `{layer}`: `{kind}` is missing its `{}` argument\nhelp: as in `{layer}: {}`",
+                    param.name, spec.example
                 ),
-            ));
-            ok = false;
+            );
         }
     }
-    ok.then_some(Args { values })
+    Args { values }
 }

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ir::{numel, Model};
+use crate::ir::Model;
 use crate::layers::shape_type;
 
 pub fn model(m: &Model) -> TokenStream {
@@ -20,16 +20,21 @@ pub fn model(m: &Model) -> TokenStream {
     let tys: Vec<&TokenStream> = m.layers.iter().map(|l| &l.ty).collect();
     let field_attrs: Vec<_> = m.layers.iter().map(|l| &l.decl.attrs).collect();
     let in_ty = shape_type(&m.input);
-    let out_shape = &m.layers.last().expect("checked: at least one layer").output;
+    // `check` never returns a model without layers.
+    let (Some(first), Some(last)) = (m.layers.first(), m.layers.last()) else {
+        return TokenStream::new();
+    };
+    let out_shape = &last.output;
     let out_ty = shape_type(out_shape);
-    let outs: Vec<usize> = m.layers.iter().map(|l| numel(&l.output)).collect();
+    let outs: Vec<usize> = m.layers.iter().map(|l| l.output_len).collect();
     let n = m.layers.len();
 
-    // Inference ping-pong scratch: the widest output except the last one.
-    let max_mid = outs[..n - 1].iter().copied().max().unwrap_or(0);
+    // Inference ping-pong scratch: the widest output except the last one. `check` bounds
+    // every length by `isize::MAX / 8`, so doubling cannot overflow.
+    let max_mid = outs.iter().rev().skip(1).copied().max().unwrap_or(0);
     let scratch = 2 * max_mid;
     // Backward ping-pong gradients: the widest input except the first layer's.
-    let max_grad = m.layers[1..].iter().map(|l| numel(&l.input)).max().unwrap_or(0);
+    let max_grad = m.layers.iter().skip(1).map(|l| l.input_len).max().unwrap_or(0);
 
     let doc_arch = {
         let mut s = format!("Input {:?}", m.input);
@@ -62,8 +67,8 @@ pub fn model(m: &Model) -> TokenStream {
         let span = w[1].decl.call_tokens.span();
         quote_spanned! {span=> __compose::<#a, #b>(); }
     });
-    let first_ty = &m.layers[0].ty;
-    let last_ty = &m.layers[n - 1].ty;
+    let first_ty = &first.ty;
+    let last_ty = &last.ty;
 
     // Inference forward.
     let fwd = {
@@ -118,7 +123,7 @@ pub fn model(m: &Model) -> TokenStream {
         };
         quote! { #kr::Layer::forward_train(&self.#f, #x, #o, #c, batch, rng); }
     });
-    let out_len = outs[n - 1];
+    let out_len = last.output_len;
     let out_offset = {
         let terms = m.layers.iter().enumerate().map(|(i, l)| {
             let ty = &l.ty;
@@ -159,7 +164,7 @@ pub fn model(m: &Model) -> TokenStream {
                 quote!(::core::option::Option::None)
             } else {
                 let g = grad_buf(n - 1 - i);
-                let len = numel(&l.input);
+                let len = l.input_len;
                 quote!(::core::option::Option::Some(&mut #g[..batch * #len]))
             };
             s.extend(
@@ -177,6 +182,13 @@ pub fn model(m: &Model) -> TokenStream {
         let grads = if n > 1 { 2 * max_grad } else { 0 };
         quote!(#grads #(+ #terms)*)
     };
+    // `forward` and its argument carry the span of `Input<...>`: a call with the wrong
+    // sample type then gets rustc's "method defined here" note at the declared shape.
+    let input_span = def.input.keyword.span();
+    let forward = Ident::new("forward", input_span);
+    let x = Ident::new("x", input_span);
+    let in_ty_at_input = respan(in_ty.clone(), input_span);
+
     let visits = fields.iter().map(|f| {
         let fname = f.to_string();
         quote! { #kr::Layer::visit_params(&self.#f, &mut |p, s, v| f(#fname, p, s, v)); }
@@ -271,12 +283,12 @@ pub fn model(m: &Model) -> TokenStream {
             }
 
             /// Runs one sample through the network (inference mode), without a heap.
-            pub fn forward(&self, x: &#in_ty) -> #out_ty {
+            pub fn #forward(&self, #x: &#in_ty_at_input) -> #out_ty {
                 let mut scratch = [0.0f32; #scratch];
                 let mut y: #out_ty = <#out_ty as #kr::Shape>::ZERO;
                 #kr::Model::forward_batch(
                     self,
-                    #kr::Shape::as_flat(x),
+                    #kr::Shape::as_flat(#x),
                     #kr::Shape::as_flat_mut(&mut y),
                     1,
                     &mut scratch,
@@ -326,4 +338,21 @@ fn grad_buf(i: usize) -> Ident {
         if i.is_multiple_of(2) { "__g0" } else { "__g1" },
         Span::call_site(),
     )
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
 }

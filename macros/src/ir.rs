@@ -18,13 +18,15 @@ pub struct Layer<'a> {
     pub kind: &'static str,
     /// The Rust type of the field, relative to the runtime path.
     pub ty: TokenStream,
-    pub input: Vec<usize>,
     pub output: Vec<usize>,
+    /// Values per sample in, and out.
+    pub input_len: usize,
+    pub output_len: usize,
     /// A one-line description for the generated docs (`Dense(128, activation = relu)`).
     pub describe: String,
 }
 
-/// Number of values in a shape.
-pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+/// Number of values in a shape, `None` if it overflows `usize`.
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }

@@ -1,8 +1,8 @@
 //! The layer kinds `model!` knows: their arguments, shape rules and Rust types.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
-use syn::{Expr, Lit, UnOp};
+use quote::{quote, ToTokens};
+use syn::{Expr, Ident, Lit, UnOp};
 
 use crate::ir::numel;
 
@@ -10,9 +10,11 @@ use crate::ir::numel;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ArgKind {
     /// A positive integer literal.
-    Int,
+    Units,
     /// A float (or integer) literal.
     Float,
+    /// A float literal in `[0, 1)`.
+    Rate,
     /// `true` or `false`.
     Bool,
     /// An activation name: `relu` or `"relu"`.
@@ -24,11 +26,12 @@ pub enum ArgKind {
 impl ArgKind {
     fn describe(self) -> &'static str {
         match self {
-            ArgKind::Int => "an integer literal such as `64`",
-            ArgKind::Float => "a number such as `0.5`",
+            ArgKind::Units => "a positive integer such as `64`",
+            ArgKind::Float => "a number such as `0.3`",
+            ArgKind::Rate => "a number in [0, 1) such as `0.2`",
             ArgKind::Bool => "`true` or `false`",
             ArgKind::Activation => "an activation name such as `relu`",
-            ArgKind::Shape => "a shape such as `(7, 7, 64)`",
+            ArgKind::Shape => "a shape of integer literals such as `(7, 7, 64)`",
         }
     }
 }
@@ -51,11 +54,43 @@ pub struct Spec {
     pub example: &'static str,
 }
 
+impl Spec {
+    /// `Dense`'s spec, or `None` for an unknown kind.
+    pub fn find(kind: &str) -> Option<&'static Spec> {
+        SPECS.iter().find(|s| s.name == kind)
+    }
+}
+
+/// The names of the layer kinds, for suggestions.
+pub fn kind_names() -> impl Iterator<Item = &'static str> + Clone {
+    SPECS.iter().map(|s| s.name)
+}
+
+/// The activation names, for suggestions.
+pub fn activation_names() -> impl Iterator<Item = &'static str> + Clone {
+    ACTIVATIONS.iter().map(|a| a.0)
+}
+
+/// `a, b, c` from names.
+pub fn list(names: impl Iterator<Item = &'static str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+/// `` `a`, `b` and `c` `` from names.
+pub fn list_code(names: impl Iterator<Item = &'static str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 pub const SPECS: &[Spec] = &[
     Spec {
         name: "Dense",
         params: &[
-            p("units", ArgKind::Int, true),
+            p("units", ArgKind::Units, true),
             p("activation", ArgKind::Activation, false),
             p("use_bias", ArgKind::Bool, false),
         ],
@@ -98,7 +133,7 @@ pub const SPECS: &[Spec] = &[
     },
     Spec {
         name: "Dropout",
-        params: &[p("rate", ArgKind::Float, true)],
+        params: &[p("rate", ArgKind::Rate, true)],
         example: "Dropout(0.5)",
     },
 ];
@@ -131,25 +166,26 @@ pub enum Value {
     Shape(Vec<i64>),
 }
 
-/// Reads `expr` as `kind`, or explains what was expected.
-pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str) -> syn::Result<Value> {
-    let wrong = || {
-        syn::Error::new_spanned(
-            expr,
-            format!("`{param}` must be {}, found `{}`", kind.describe(), quote!(#expr)),
-        )
-    };
+/// Reads `expr` as `kind`, or explains what was expected. Checks that need no shape (a
+/// positive unit count, a rate below 1, a well-formed target shape) happen here, so they
+/// are reported even when the layer's input shape is unknown.
+pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str, layer: &Ident) -> syn::Result<Value> {
+    let found = expr.to_token_stream();
+    let err = |msg: String| syn::Error::new_spanned(expr, format!("layer `{layer}`: {msg}"));
+    let wrong = || err(format!("`{param}` must be {}, found `{found}`", kind.describe()));
     match kind {
-        ArgKind::Int => match int_of(expr) {
-            Some(v) if v >= 0 => Ok(Value::Int(v as usize)),
-            Some(_) => Err(syn::Error::new_spanned(
-                expr,
-                format!("`{param}` must be positive, found `{}`", quote!(#expr)),
-            )),
+        ArgKind::Units => match int_of(expr) {
+            Some(v) if v > 0 => usize::try_from(v).map(Value::Int).map_err(|_| wrong()),
+            Some(0) => Err(err(format!("`{param}` must be at least 1, found 0"))),
+            Some(_) => Err(err(format!("`{param}` must be positive, found `{found}`"))),
             None => Err(wrong()),
         },
-        ArgKind::Float => match float_of(expr) {
-            Some(v) => Ok(Value::Float(v)),
+        ArgKind::Float => float_of(expr).map(Value::Float).ok_or_else(wrong),
+        ArgKind::Rate => match float_of(expr) {
+            Some(v) if (0.0..1.0).contains(&v) => Ok(Value::Float(v)),
+            Some(_) => Err(err(format!(
+                "`{param}` must be in [0, 1), found `{found}`\nhelp: `{param}` is the fraction of values dropped during training, such as `0.2`"
+            ))),
             None => Err(wrong()),
         },
         ArgKind::Bool => match expr {
@@ -161,29 +197,29 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str) -> syn::Result<Value
         },
         ArgKind::Activation => {
             let name = match expr {
-                Expr::Path(p) if p.path.get_ident().is_some() => p.path.get_ident().map(|i| i.to_string()),
+                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
                 Expr::Lit(l) => match &l.lit {
                     Lit::Str(s) => Some(s.value()),
                     _ => None,
                 },
                 _ => None,
-            }
-            .ok_or_else(wrong)?;
-            let name = if name == "None" {
-                "linear".to_string()
-            } else {
-                name
             };
+            let Some(name) = name else {
+                return Err(err(format!(
+                    "`{param}` must be {}, found `{found}`\nhelp: the activations are {}",
+                    kind.describe(),
+                    list(activation_names())
+                )));
+            };
+            // Keras's `activation=None` is the identity.
+            let name = if name == "None" { "linear".to_string() } else { name };
             match ACTIVATIONS.iter().find(|(n, _)| *n == name) {
                 Some(&(n, ty)) => Ok(Value::Activation(n, ty)),
-                None => Err(syn::Error::new_spanned(
-                    expr,
-                    format!(
-                        "unknown activation `{name}`{}; known activations: {}",
-                        crate::suggest::hint(&name, ACTIVATIONS.iter().map(|a| a.0)),
-                        ACTIVATIONS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
-                    ),
-                )),
+                None => Err(err(format!(
+                    "unknown activation `{name}`{}\nhelp: the activations are {}",
+                    crate::suggest::hint(&name, activation_names()),
+                    list(activation_names())
+                ))),
             }
         }
         ArgKind::Shape => {
@@ -195,7 +231,16 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str) -> syn::Result<Value
             };
             let dims: Option<Vec<i64>> = elems.iter().map(|e| int_of(e)).collect();
             match dims {
-                Some(d) if !d.is_empty() => Ok(Value::Shape(d)),
+                Some(d) if !d.is_empty() => {
+                    let inferred = d.iter().filter(|&&v| v == -1).count();
+                    if inferred > 1 || d.iter().any(|&v| v == 0 || v < -1) {
+                        Err(err(format!(
+                            "invalid target shape {d:?}\nhelp: dimensions must be positive, except at most one -1 that is inferred from the input size"
+                        )))
+                    } else {
+                        Ok(Value::Shape(d))
+                    }
+                }
                 _ => Err(wrong()),
             }
         }
@@ -208,7 +253,7 @@ fn int_of(expr: &Expr) -> Option<i64> {
             Lit::Int(i) => i.base10_parse::<i64>().ok(),
             _ => None,
         },
-        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => int_of(&u.expr).map(|v| -v),
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => int_of(&u.expr).and_then(i64::checked_neg),
         Expr::Paren(p) => int_of(&p.expr),
         Expr::Group(g) => int_of(&g.expr),
         _ => None,
@@ -229,24 +274,25 @@ fn float_of(expr: &Expr) -> Option<f64> {
     }
 }
 
-/// A resolved argument with the span of its value (or of the layer call if defaulted).
+/// The resolved arguments of one layer, by parameter index, each with the tokens it was
+/// written as. `None` where an argument was not given or did not parse.
 pub struct Args {
-    pub values: Vec<Option<(Value, Span)>>,
+    pub values: Vec<Option<(Value, TokenStream)>>,
 }
 
 impl Args {
-    fn get(&self, i: usize) -> Option<&(Value, Span)> {
+    fn get(&self, i: usize) -> Option<&(Value, TokenStream)> {
         self.values.get(i).and_then(Option::as_ref)
     }
-    fn int(&self, i: usize) -> Option<(usize, Span)> {
+    fn int(&self, i: usize) -> Option<usize> {
         match self.get(i) {
-            Some((Value::Int(v), s)) => Some((*v, *s)),
+            Some((Value::Int(v), _)) => Some(*v),
             _ => None,
         }
     }
-    fn float(&self, i: usize) -> Option<(f64, Span)> {
+    fn float(&self, i: usize) -> Option<f64> {
         match self.get(i) {
-            Some((Value::Float(v), s)) => Some((*v, *s)),
+            Some((Value::Float(v), _)) => Some(*v),
             _ => None,
         }
     }
@@ -273,74 +319,93 @@ pub fn shape_type(shape: &[usize]) -> TokenStream {
     ty
 }
 
-/// What a layer resolves to.
+/// Where a layer sits, for its error messages.
+pub struct Site<'a> {
+    /// The layer's name.
+    pub layer: &'a Ident,
+    /// Its `Kind(args)` tokens.
+    pub call: &'a TokenStream,
+    /// The layer before it, `None` for the first one.
+    pub prev: Option<&'a Ident>,
+}
+
+/// What a layer resolves to. `ty` is only meaningful when no error was reported.
 pub struct Resolved {
     pub ty: TokenStream,
-    pub output: Vec<usize>,
+    /// The output shape, when it could be inferred (also after some errors, so that later
+    /// layers are still checked).
+    pub output: Option<Vec<usize>>,
     pub describe: String,
 }
 
 fn act_type(ty: &str) -> TokenStream {
-    let ident = syn::Ident::new(ty, Span::call_site());
+    let ident = Ident::new(ty, Span::call_site());
     quote!(::kerust::__private::activations::#ident)
 }
 
-/// Infers a layer's output shape and type from its input shape. `Err` holds a message and
-/// the span it belongs to.
+/// Infers a layer's output shape and Rust type from its arguments and input shape
+/// (`None` when an earlier mistake hides it), pushing shape errors to `errors`.
 pub fn resolve(
     kind: &str,
     args: &Args,
-    input: &[usize],
-    layer: &str,
-    prev: &str,
-    call: Span,
-) -> Result<Resolved, (String, Span)> {
+    input: Option<&[usize]>,
+    site: &Site,
+    errors: &mut Vec<syn::Error>,
+) -> Resolved {
     let rt = quote!(::kerust::__private::layers);
-    let in_ty = shape_type(input);
-    let fmt = |s: &[usize]| format!("{s:?}");
+    let in_ty = input.map(shape_type).unwrap_or_default();
+    let layer = site.layer;
     match kind {
         "Dense" => {
-            let (units, units_span) = args.int(0).unwrap_or((0, call));
-            if input.len() != 1 {
-                return Err((
+            let units = args.int(0);
+            if let Some(input) = input.filter(|i| i.len() != 1) {
+                let from = match site.prev {
+                    None => "the input".to_string(),
+                    Some(prev) => format!("layer `{prev}`"),
+                };
+                errors.push(syn::Error::new_spanned(
+                    site.call,
                     format!(
-                        "layer `{layer}` (`Dense`) receives shape {} from {prev}; `Dense` needs a rank-1 input: add a `Flatten` layer before it",
-                        fmt(input)
+                        "layer `{layer}` (`Dense`) needs a rank-1 input, but receives shape {input:?} from {from}\nhelp: add `flatten: Flatten,` before `{layer}`"
                     ),
-                    call,
                 ));
-            }
-            if units == 0 {
-                return Err((
-                    format!("layer `{layer}`: `Dense` needs at least 1 unit, found 0"),
-                    units_span,
-                ));
+                if let Some(prev) = site.prev {
+                    errors.push(syn::Error::new(
+                        prev.span(),
+                        format!(
+                            "layer `{prev}` produces the rank-{} shape {input:?} that `{layer}` receives",
+                            input.len()
+                        ),
+                    ));
+                }
             }
             let (act_name, act_ty) = args.activation(1).unwrap_or(("linear", "Linear"));
             let act = act_type(act_ty);
             let bias = args.bool(2).unwrap_or(true);
-            let i = input[0];
+            let i = input.and_then(|s| s.first().copied()).unwrap_or(0);
+            let o = units.unwrap_or(0);
             let bias_ty = if bias {
-                quote!([f32; #units])
+                quote!([f32; #o])
             } else {
                 quote!(#rt::NoBias)
             };
-            let mut describe = format!("Dense({units}");
+            let mut describe = format!("Dense({o}");
             if act_name != "linear" {
-                describe += &format!(", activation = {act_name}");
+                describe += ", activation = ";
+                describe += act_name;
             }
             if !bias {
                 describe += ", use_bias = false";
             }
             describe += ")";
-            Ok(Resolved {
-                ty: quote!(#rt::Dense<#i, #units, #act, #bias_ty>),
-                output: vec![units],
+            Resolved {
+                ty: quote!(#rt::Dense<#i, #o, #act, #bias_ty>),
+                output: units.map(|u| vec![u]),
                 describe,
-            })
+            }
         }
         "Activation" | "ReLU" | "Softmax" | "LeakyReLU" | "ELU" => {
-            let (name, act) = match kind {
+            let (describe, act) = match kind {
                 "Activation" => {
                     let (n, t) = args.activation(0).unwrap_or(("linear", "Linear"));
                     (format!("Activation({n})"), act_type(t))
@@ -348,7 +413,8 @@ pub fn resolve(
                 "ReLU" => ("ReLU".into(), act_type("Relu")),
                 "Softmax" => ("Softmax".into(), act_type("Softmax")),
                 "LeakyReLU" => {
-                    let (v, _) = args.float(0).unwrap_or((0.3, call));
+                    // Keras's `LeakyReLU` layer defaults to 0.3 (the activation to 0.2).
+                    let v = args.float(0).unwrap_or(0.3);
                     let bits = (v as f32).to_bits();
                     (
                         format!("LeakyReLU(negative_slope = {v})"),
@@ -356,7 +422,7 @@ pub fn resolve(
                     )
                 }
                 _ => {
-                    let (v, _) = args.float(0).unwrap_or((1.0, call));
+                    let v = args.float(0).unwrap_or(1.0);
                     let bits = (v as f32).to_bits();
                     (
                         format!("ELU(alpha = {v})"),
@@ -364,86 +430,97 @@ pub fn resolve(
                     )
                 }
             };
-            Ok(Resolved {
+            Resolved {
                 ty: quote!(#rt::ActivationLayer<#in_ty, #act>),
-                output: input.to_vec(),
-                describe: name,
-            })
+                output: input.map(<[usize]>::to_vec),
+                describe,
+            }
         }
         "Flatten" => {
-            let n = numel(input);
-            Ok(Resolved {
+            let n = input.and_then(numel).unwrap_or(0);
+            Resolved {
                 ty: quote!(#rt::Flatten<#in_ty, #n>),
-                output: vec![n],
+                output: input.map(|_| vec![n]),
                 describe: "Flatten".into(),
-            })
+            }
         }
         "Reshape" => {
-            let (target, span) = match args.get(0) {
-                Some((Value::Shape(t), s)) => (t.clone(), *s),
-                _ => return Err((format!("layer `{layer}`: `Reshape` needs a target shape"), call)),
-            };
-            let n = numel(input);
-            let unknown = target.iter().filter(|&&d| d == -1).count();
-            if unknown > 1 || target.iter().any(|&d| d == 0 || d < -1) {
-                return Err((
-                    format!(
-                        "layer `{layer}`: invalid target shape {target:?}; dimensions must be positive, with at most one -1 to infer"
-                    ),
-                    span,
-                ));
-            }
-            let known: usize = target.iter().filter(|&&d| d > 0).map(|&d| d as usize).product();
-            let out: Vec<usize> = if unknown == 1 {
-                if !n.is_multiple_of(known) {
-                    return Err((
-                        format!(
-                            "layer `{layer}` cannot reshape {} ({n} values) into {target:?}: {n} is not a multiple of {known}",
-                            fmt(input)
-                        ),
-                        span,
-                    ));
+            let out = match (args.get(0), input) {
+                (Some((Value::Shape(target), tokens)), Some(input)) => {
+                    reshape(target, input, tokens, layer, errors)
                 }
-                target
-                    .iter()
-                    .map(|&d| if d == -1 { n / known } else { d as usize })
-                    .collect()
-            } else {
-                target.iter().map(|&d| d as usize).collect()
+                // Without the input shape, a fully given target is still the output.
+                (Some((Value::Shape(target), _)), None) => {
+                    target.iter().map(|&d| usize::try_from(d).ok()).collect()
+                }
+                _ => None,
             };
-            if numel(&out) != n {
-                return Err((
-                    format!(
-                        "layer `{layer}` cannot reshape {} ({n} values) into {} ({} values); the target shape must hold the same number of values",
-                        fmt(input),
-                        fmt(&out),
-                        numel(&out)
-                    ),
-                    span,
-                ));
-            }
-            let out_ty = shape_type(&out);
-            Ok(Resolved {
+            let out_ty = out.as_deref().map(shape_type).unwrap_or_default();
+            Resolved {
                 ty: quote!(#rt::Reshape<#in_ty, #out_ty>),
-                describe: format!("Reshape({out:?})"),
+                describe: format!("Reshape({:?})", out.as_deref().unwrap_or(&[])),
                 output: out,
-            })
+            }
         }
         "Dropout" => {
-            let (rate, span) = args.float(0).unwrap_or((0.0, call));
-            if !(0.0..1.0).contains(&rate) {
-                return Err((
-                    format!("layer `{layer}`: `Dropout` rate must be in [0, 1), found {rate}"),
-                    span,
-                ));
-            }
+            let rate = args.float(0).unwrap_or(0.0);
             let bits = (rate as f32).to_bits();
-            Ok(Resolved {
+            Resolved {
                 ty: quote!(#rt::Dropout<#in_ty, #bits>),
-                output: input.to_vec(),
+                output: input.map(<[usize]>::to_vec),
                 describe: format!("Dropout({rate})"),
-            })
+            }
         }
-        _ => Err((format!("unknown layer `{kind}`"), call)),
+        // `check` only resolves the kinds in `SPECS`.
+        _ => Resolved {
+            ty: TokenStream::new(),
+            output: None,
+            describe: String::new(),
+        },
     }
+}
+
+/// The output of `Reshape(target)` on `input`; `target` is well formed (`parse_value`).
+fn reshape(
+    target: &[i64],
+    input: &[usize],
+    tokens: &TokenStream,
+    layer: &Ident,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Vec<usize>> {
+    let n = numel(input)?;
+    let known = target
+        .iter()
+        .filter(|&&d| d > 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
+    let Some(known) = known else {
+        errors.push(syn::Error::new_spanned(
+            tokens,
+            format!("layer `{layer}`: target shape {target:?} has too many values"),
+        ));
+        return None;
+    };
+    let inferred = target.contains(&-1);
+    if inferred && !n.is_multiple_of(known) {
+        errors.push(syn::Error::new_spanned(
+            tokens,
+            format!(
+                "layer `{layer}` cannot reshape {input:?} ({n} values) into {target:?}: {n} is not a multiple of {known}\nhelp: the given dimensions must divide the {n} input values"
+            ),
+        ));
+        return None;
+    }
+    let out: Vec<usize> = target
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(n / known))
+        .collect();
+    if !inferred && known != n {
+        errors.push(syn::Error::new_spanned(
+            tokens,
+            format!(
+                "layer `{layer}` cannot reshape {input:?} ({n} values) into {out:?} ({known} values)\nhelp: the target shape must hold {n} values; write -1 for one dimension to infer it"
+            ),
+        ));
+    }
+    Some(out)
 }

@@ -1,8 +1,9 @@
 //! The `model!` procedural macro of kerust. Use it through the `kerust` crate.
 //!
-//! The macro runs three phases: [`ast`] parses the declaration (keeping every span),
-//! [`check`] infers every shape and reports mistakes at the offending layer, and [`expand`]
-//! writes the statically shaped struct and its forward/backward code.
+//! The macro runs three phases: `ast` parses the declaration (keeping every span),
+//! `check` infers every shape and reports mistakes at the offending layer, and `expand`
+//! writes the statically shaped struct and its forward/backward code. On errors,
+//! `fallback` still emits the model's API, so that only the macro's errors are reported.
 
 mod ast;
 mod check;
@@ -11,19 +12,20 @@ mod fallback;
 mod ir;
 mod layers;
 mod suggest;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
-/// Declares a statically shaped model. See the `kerust` crate documentation.
+#[doc = include_str!("model.md")]
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
-    let def = syn::parse_macro_input!(input as ast::ModelDef);
+    let def = match syn::parse::<ast::ModelDef>(input.clone()) {
+        Ok(def) => def,
+        Err(err) => return fallback::unparsed(input.into(), &err).into(),
+    };
     match check::check(&def) {
         Ok(model) => expand::model(&model).into(),
-        Err(err) => {
-            let mut out = err.to_compile_error();
-            out.extend(fallback::model(&def));
-            out.into()
-        }
+        Err(failed) => fallback::model(&def, &failed).into(),
     }
 }

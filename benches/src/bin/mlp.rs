@@ -39,8 +39,14 @@ fn main() -> Result<(), kerust::Error> {
     let data = synthetic(n, 1)?;
 
     // Training throughput: one epoch of `n` samples at batch 128 (after a warm-up epoch).
-    let mut trainer = W1Mlp::new(0).compile(Adam::default(), SparseCategoricalCrossentropy::from_logits(), []);
-    let opts = || FitOptions { epochs: 1, batch_size: 128, verbose: Verbosity::Silent, ..Default::default() };
+    let mut trainer =
+        W1Mlp::new(0).compile(Adam::default(), SparseCategoricalCrossentropy::from_logits(), []);
+    let opts = || FitOptions {
+        epochs: 1,
+        batch_size: 128,
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
     trainer.fit(&data, opts())?;
     let mut rates = Vec::new();
     for _ in 0..reps {
