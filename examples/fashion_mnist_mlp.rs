@@ -25,7 +25,10 @@ model! {
 fn main() -> Result<(), kerust::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let dir = args.iter().find(|a| !a.starts_with("--")).map_or(DEBIAN_DIR, String::as_str);
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map_or(DEBIAN_DIR, String::as_str);
     let (mut train, test) = fashion_mnist(dir)?;
     let epochs = if quick {
         train = train.select(&(0..6_000).collect::<Vec<_>>());
@@ -33,15 +36,33 @@ fn main() -> Result<(), kerust::Error> {
     } else {
         5
     };
-    println!("Fashion-MNIST: {} training and {} test samples", train.len(), test.len());
+    println!(
+        "Fashion-MNIST: {} training and {} test samples",
+        train.len(),
+        test.len()
+    );
 
     let model = FashionMlp::new(0);
     model.summary();
-    let mut trainer = model.compile(Adam::default(), SparseCategoricalCrossentropy::from_logits(), [Metric::Accuracy]);
+    let mut trainer = model.compile(
+        Adam::default(),
+        SparseCategoricalCrossentropy::from_logits(),
+        [Metric::Accuracy],
+    );
     let start = std::time::Instant::now();
-    trainer.fit(&train, FitOptions { epochs, batch_size: 128, ..Default::default() })?;
+    trainer.fit(
+        &train,
+        FitOptions {
+            epochs,
+            batch_size: 128,
+            ..Default::default()
+        },
+    )?;
     let secs = start.elapsed().as_secs_f64();
-    println!("training: {secs:.2}s, {:.0} samples/s", (epochs * train.len()) as f64 / secs);
+    println!(
+        "training: {secs:.2}s, {:.0} samples/s",
+        (epochs * train.len()) as f64 / secs
+    );
     let scores = trainer.evaluate(&test)?;
     println!("test loss: {:.4}", scores.loss());
     println!("test accuracy: {:.4}", scores.get("accuracy").unwrap_or(f64::NAN));

@@ -12,8 +12,18 @@ use crate::{Error, Result};
 pub const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
 /// The class names, by label.
-pub const CLASS_NAMES: [&str; 10] =
-    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+pub const CLASS_NAMES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
 
 /// Loads Fashion-MNIST from `dir` (`train-images-idx3-ubyte.gz`, ... as distributed):
 /// 60,000 training and 10,000 test images of shape `[28, 28, 1]`, pixels scaled to
@@ -55,7 +65,10 @@ pub fn from_arrays(images: IdxArray, labels: IdxArray) -> Result<Dataset> {
     if images.dims.len() != 3 {
         return Err(Error::Format {
             format: "IDX",
-            reason: format!("images must have 3 dimensions [n, height, width], found {:?}", images.dims),
+            reason: format!(
+                "images must have 3 dimensions [n, height, width], found {:?}",
+                images.dims
+            ),
         });
     }
     if labels.dims.len() != 1 {
@@ -69,7 +82,10 @@ pub fn from_arrays(images: IdxArray, labels: IdxArray) -> Result<Dataset> {
         return Err(Error::data(format!("{n} images but {} labels", labels.dims[0])));
     }
     if let Some(i) = labels.data.iter().position(|&l| l > 9) {
-        return Err(Error::data(format!("label {} of sample {i} is not a class id 0..9", labels.data[i])));
+        return Err(Error::data(format!(
+            "label {} of sample {i} is not a class id 0..9",
+            labels.data[i]
+        )));
     }
     let x: Vec<f32> = images.data.iter().map(|&p| f32::from(p) / 255.0).collect();
     let y: Vec<u32> = labels.data.iter().map(|&l| u32::from(l)).collect();
@@ -84,8 +100,14 @@ mod tests {
 
     #[test]
     fn arrays_to_dataset() {
-        let images = IdxArray { dims: vec![2, 2, 2], data: vec![0, 255, 51, 102, 1, 2, 3, 4] };
-        let labels = IdxArray { dims: vec![2], data: vec![3, 9] };
+        let images = IdxArray {
+            dims: vec![2, 2, 2],
+            data: vec![0, 255, 51, 102, 1, 2, 3, 4],
+        };
+        let labels = IdxArray {
+            dims: vec![2],
+            data: vec![3, 9],
+        };
         let ds = from_arrays(images, labels).unwrap();
         assert_eq!(ds.sample_shape, vec![2, 2, 1]);
         assert_eq!(ds.x[1], 1.0);
@@ -95,10 +117,37 @@ mod tests {
 
     #[test]
     fn mismatches_are_errors() {
-        let img = || IdxArray { dims: vec![2, 1, 1], data: vec![0, 0] };
-        assert!(from_arrays(img(), IdxArray { dims: vec![3], data: vec![0; 3] }).is_err());
-        assert!(from_arrays(img(), IdxArray { dims: vec![2], data: vec![0, 10] }).is_err());
-        assert!(from_arrays(IdxArray { dims: vec![2, 1], data: vec![0, 0] }, IdxArray { dims: vec![2], data: vec![0; 2] }).is_err());
+        let img = || IdxArray {
+            dims: vec![2, 1, 1],
+            data: vec![0, 0],
+        };
+        assert!(from_arrays(
+            img(),
+            IdxArray {
+                dims: vec![3],
+                data: vec![0; 3]
+            }
+        )
+        .is_err());
+        assert!(from_arrays(
+            img(),
+            IdxArray {
+                dims: vec![2],
+                data: vec![0, 10]
+            }
+        )
+        .is_err());
+        assert!(from_arrays(
+            IdxArray {
+                dims: vec![2, 1],
+                data: vec![0, 0]
+            },
+            IdxArray {
+                dims: vec![2],
+                data: vec![0; 2]
+            }
+        )
+        .is_err());
     }
 
     #[test]

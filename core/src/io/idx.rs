@@ -24,7 +24,10 @@ pub struct IdxArray {
 }
 
 fn bad(reason: impl Into<std::string::String>) -> Error {
-    Error::Format { format: "IDX", reason: reason.into() }
+    Error::Format {
+        format: "IDX",
+        reason: reason.into(),
+    }
 }
 
 /// Reads an uncompressed IDX stream of unsigned bytes. The payload size is computed from
@@ -67,17 +70,24 @@ pub fn read_idx(mut r: impl Read) -> Result<IdxArray> {
         total = total
             .checked_mul(d)
             .filter(|&t| t <= MAX_PAYLOAD)
-            .ok_or_else(|| bad(format!("dimension {i} makes the payload larger than {MAX_PAYLOAD} bytes")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "dimension {i} makes the payload larger than {MAX_PAYLOAD} bytes"
+                ))
+            })?;
         dims.push(d);
     }
     let mut data = Vec::new();
-    data.try_reserve_exact(total).map_err(|_| bad(format!("cannot allocate {total} bytes")))?;
+    data.try_reserve_exact(total)
+        .map_err(|_| bad(format!("cannot allocate {total} bytes")))?;
     data.resize(total, 0);
     read_exact(&mut r, &mut data, "the values")?;
     let mut extra = [0u8; 1];
     match r.read(&mut extra) {
         Ok(0) => Ok(IdxArray { dims, data }),
-        Ok(_) => Err(bad(format!("trailing data after the {total} values the header declares"))),
+        Ok(_) => Err(bad(format!(
+            "trailing data after the {total} values the header declares"
+        ))),
         Err(e) => Err(bad(format!("read error after the values: {e}"))),
     }
 }
@@ -101,10 +111,16 @@ pub fn read_idx_bytes(bytes: &[u8]) -> Result<IdxArray> {
 /// Reads an IDX file, gzip-compressed or not.
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray> {
     let path = path.as_ref();
-    let file = std::fs::File::open(path).map_err(|source| Error::Io { path: path.into(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
     let mut head = [0u8; 2];
     let mut reader = std::io::BufReader::new(file);
-    let n = reader.read(&mut head).map_err(|source| Error::Io { path: path.into(), source })?;
+    let n = reader.read(&mut head).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })?;
     let chained = std::io::Read::chain(&head[..n], reader);
     let result = if head[..n] == [0x1f, 0x8b] {
         read_idx(flate2::read::GzDecoder::new(chained))
@@ -112,7 +128,10 @@ pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray> {
         read_idx(chained)
     };
     result.map_err(|e| match e {
-        Error::Format { format, reason } => Error::Format { format, reason: format!("{}: {reason}", path.display()) },
+        Error::Format { format, reason } => Error::Format {
+            format,
+            reason: format!("{}: {reason}", path.display()),
+        },
         other => other,
     })
 }
@@ -136,7 +155,13 @@ mod tests {
     fn reads_plain_and_gzip() {
         let raw = idx(&[2, 2], &[1, 2, 3, 4]);
         let a = read_idx_bytes(&raw).unwrap();
-        assert_eq!(a, IdxArray { dims: vec![2, 2], data: vec![1, 2, 3, 4] });
+        assert_eq!(
+            a,
+            IdxArray {
+                dims: vec![2, 2],
+                data: vec![1, 2, 3, 4]
+            }
+        );
         let mut gz = Vec::new();
         {
             use std::io::Write;
@@ -162,7 +187,10 @@ mod tests {
         ];
         for (bytes, want) in cases {
             let err = read_idx_bytes(&bytes).unwrap_err().to_string();
-            assert!(err.contains(want) || want == "IDX" && err.contains("IDX"), "{bytes:?}: {err}");
+            assert!(
+                err.contains(want) || want == "IDX" && err.contains("IDX"),
+                "{bytes:?}: {err}"
+            );
         }
     }
 
