@@ -302,7 +302,7 @@ fn softmax_layer_on_rank_2_samples_normalises_the_last_axis() {
     let layer = ActivationLayer::<[[f32; 4]; 3], Softmax>::new();
     let x = uniform(&mut Rng::new(5), 2 * 12, -3.0, 3.0);
     let mut y = vec![0.0; 2 * 12];
-    layer.forward(&x, &mut y, 2);
+    layer.forward(&x, &mut y, &mut [], 2);
     let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
     assert_close(&y, &softmax_rows(&x64, 4), 1e-6);
     for row in y.chunks_exact(4) {
@@ -322,7 +322,7 @@ fn flatten() {
         let x = uniform(&mut Rng::new(batch as u64), batch * 12, -2.0, 2.0);
         check_layer(&layer, &x, batch);
         let mut y = vec![0.0; batch * 12];
-        layer.forward(&x, &mut y, batch);
+        layer.forward(&x, &mut y, &mut [], batch);
         assert_eq!(y, x, "row-major order is kept");
     }
 }
@@ -336,7 +336,7 @@ fn reshape() {
         check_layer(&to_matrix, &x, batch);
         check_layer(&between_ranks, &x, batch);
         let mut y = vec![0.0; batch * 12];
-        between_ranks.forward(&x, &mut y, batch);
+        between_ranks.forward(&x, &mut y, &mut [], batch);
         assert_eq!(y, x, "row-major order is kept");
     }
 }
@@ -384,14 +384,14 @@ fn dropout_drops_about_rate_of_the_entries_and_backpropagates_through_the_mask()
     let mut dx = vec![f32::NAN; BATCH * N];
     let mut grads = Dropout::<[f32; N], { bits(0.3) }>::new();
     let dy0 = dy.clone();
-    layer.backward(&x, &y, &cache, &mut dy, Some(&mut dx), &mut grads, BATCH);
+    layer.backward(&x, &y, &mut cache, &mut dy, Some(&mut dx), &mut grads, BATCH);
     for i in 0..BATCH * N {
         let expected = if y[i] == 0.0 { 0.0 } else { dy0[i] / 0.7 };
         assert!((dx[i] - expected).abs() <= 1e-6 * expected.abs(), "dx[{i}]");
     }
 
     // Inference is the identity.
-    layer.forward(&x, &mut y, BATCH);
+    layer.forward(&x, &mut y, &mut [], BATCH);
     assert_eq!(y, x);
 }
 
@@ -469,7 +469,7 @@ impl<const N: usize, const BUG: u8> Layer for WeightedSquare<N, BUG> {
         }
     }
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         for (i, (yv, &xv)) in y[..batch * N].iter_mut().zip(x).enumerate() {
             *yv = self.w[i % N] * xv * xv;
         }
@@ -479,7 +479,7 @@ impl<const N: usize, const BUG: u8> Layer for WeightedSquare<N, BUG> {
         &self,
         x: &[f32],
         _y: &[f32],
-        _cache: &[f32],
+        _cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         grads: &mut Self,
@@ -583,7 +583,7 @@ fn run<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
     let out = batch * <L::Output as Shape>::LEN;
     let (mut y, mut y_train) = (vec![f32::NAN; out], vec![f32::NAN; out]);
     let mut cache = vec![0.0; batch * L::CACHE];
-    layer.forward(x, &mut y, batch);
+    layer.forward(x, &mut y, &mut vec![0.0; batch * L::SCRATCH], batch);
     layer.forward_train(x, &mut y_train, &mut cache, batch, &mut Rng::new(0));
     assert_eq!(y, y_train, "inference and training forward agree");
     y

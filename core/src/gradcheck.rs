@@ -157,7 +157,7 @@ pub fn layer<L: Layer>(layer: &L, x: &[f32], batch: usize, opts: &Options) -> Re
     let mut dy = r.clone();
     let mut dx = std::vec![0.0; x.len()];
     let mut grads = boxed_zeroed::<L>();
-    layer.backward(x, &y, &cache, &mut dy, Some(&mut dx), &mut grads, batch);
+    layer.backward(x, &y, &mut cache, &mut dy, Some(&mut dx), &mut grads, batch);
 
     let mut report = Report::default();
     let eps = opts.eps;

@@ -24,30 +24,33 @@ pub trait Layer: Params {
     const KIND: &'static str;
     /// Per-sample `f32` values the training forward keeps for the backward pass.
     const CACHE: usize = 0;
+    /// Per-sample `f32` scratch values the inference forward needs (e.g. im2col patches).
+    const SCRATCH: usize = 0;
 
     /// Initialises the parameters with Keras's defaults, drawing from `rng`.
     fn init(&mut self, rng: &mut Rng) {
         let _ = rng;
     }
 
-    /// Inference forward: writes `y` from `x`.
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize);
+    /// Inference forward: writes `y` from `x`; `scratch` holds `batch * SCRATCH` values.
+    fn forward(&self, x: &[f32], y: &mut [f32], scratch: &mut [f32], batch: usize);
 
     /// Training forward: like [`Layer::forward`], but in training mode (dropout active)
     /// and storing what [`Layer::backward`] needs in `cache`.
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, rng: &mut Rng) {
         let _ = (cache, rng);
-        self.forward(x, y, batch);
+        self.forward(x, y, &mut [], batch);
     }
 
-    /// Backward pass. On entry `dy` holds dL/dy (it may be overwritten); parameter
-    /// gradients are *added* to `grads`; when `dx` is given, dL/dx is written to it.
+    /// Backward pass. On entry `dy` holds dL/dy; `dy` and `cache` may be overwritten
+    /// (used as scratch); parameter gradients are *added* to `grads`; when `dx` is given,
+    /// dL/dx is written to it.
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
         x: &[f32],
         y: &[f32],
-        cache: &[f32],
+        cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         grads: &mut Self,

@@ -70,11 +70,30 @@ pub fn model(m: &Model) -> TokenStream {
     let first_ty = &first.ty;
     let last_ty = &last.ty;
 
+    // Scratch: the two ping-pong buffers, then the largest per-layer scratch.
+    let scratch_expr = {
+        let tys = m.layers.iter().map(|l| &l.ty);
+        quote! {{
+            let mut __max = 0usize;
+            #(
+                if <#tys as #kr::Layer>::SCRATCH > __max {
+                    __max = <#tys as #kr::Layer>::SCRATCH;
+                }
+            )*
+            #scratch + __max
+        }}
+    };
+
     // Inference forward.
     let fwd = {
         let mut body = TokenStream::new();
         if n > 1 {
-            body.extend(quote! { let (__s0, __s1) = scratch.split_at_mut(batch * #max_mid); });
+            body.extend(quote! {
+                let (__s0, __rest) = scratch.split_at_mut(batch * #max_mid);
+                let (__s1, __ls) = __rest.split_at_mut(batch * #max_mid);
+            });
+        } else {
+            body.extend(quote! { let __ls = scratch; });
         }
         for (i, l) in m.layers.iter().enumerate() {
             let f = &l.decl.name;
@@ -93,7 +112,7 @@ pub fn model(m: &Model) -> TokenStream {
                 let len = outs[i];
                 quote!(&mut #buf[..batch * #len])
             };
-            body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, batch); });
+            body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, &mut *__ls, batch); });
         }
         body
     };
@@ -168,7 +187,7 @@ pub fn model(m: &Model) -> TokenStream {
                 quote!(::core::option::Option::Some(&mut #g[..batch * #len]))
             };
             s.extend(
-                quote! { #kr::Layer::backward(&self.#f, #x, &*#o, &*#c, #dy, #dx, &mut grads.#f, batch); },
+                quote! { #kr::Layer::backward(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch); },
             );
         }
         s
@@ -231,7 +250,7 @@ pub fn model(m: &Model) -> TokenStream {
                 const NAME: &'static str = #name_str;
                 const LAYERS: &'static [#kr::LayerInfo] = &[#(#infos),*];
                 const WORKSPACE: usize = #workspace;
-                const SCRATCH: usize = #scratch;
+                const SCRATCH: usize = #scratch_expr;
 
                 fn init_with(&mut self, rng: &mut #kr::Rng) {
                     #(#kr::Layer::init(&mut self.#fields, rng);)*
@@ -284,7 +303,7 @@ pub fn model(m: &Model) -> TokenStream {
 
             /// Runs one sample through the network (inference mode), without a heap.
             pub fn #forward(&self, #x: &#in_ty_at_input) -> #out_ty {
-                let mut scratch = [0.0f32; #scratch];
+                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
                 let mut y: #out_ty = <#out_ty as #kr::Shape>::ZERO;
                 #kr::Model::forward_batch(
                     self,

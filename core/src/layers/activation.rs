@@ -16,7 +16,7 @@ use crate::{Layer, Params, Shape};
 /// use kerust::{Layer, activations::Relu, layers::ActivationLayer};
 /// let relu = ActivationLayer::<[f32; 3], Relu>::new();
 /// let mut y = [0.0; 3];
-/// relu.forward(&[-1.0, 0.5, 2.0], &mut y, 1);
+/// relu.forward(&[-1.0, 0.5, 2.0], &mut y, &mut [], 1);
 /// assert_eq!(y, [0.0, 0.5, 2.0]);
 /// ```
 // align(4): `Params::flat` views the layer as an (empty) `&[f32]`, whose pointer must be
@@ -54,7 +54,7 @@ impl<S: Shape, A: Activation> Layer for ActivationLayer<S, A> {
     type Output = S;
     const KIND: &'static str = "Activation";
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         let n = batch * S::LEN;
         A::forward(&x[..n], &mut y[..n], last_dim::<S>());
     }
@@ -63,7 +63,7 @@ impl<S: Shape, A: Activation> Layer for ActivationLayer<S, A> {
         &self,
         x: &[f32],
         y: &[f32],
-        _cache: &[f32],
+        _cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         _grads: &mut Self,

@@ -64,16 +64,22 @@ where
     type Output = B::Output;
     const KIND: &'static str = "Chain";
     const CACHE: usize = A::CACHE + <A::Output as Shape>::LEN + B::CACHE;
+    const SCRATCH: usize = <A::Output as Shape>::LEN
+        + if A::SCRATCH > B::SCRATCH {
+            A::SCRATCH
+        } else {
+            B::SCRATCH
+        };
 
     fn init(&mut self, rng: &mut Rng) {
         self.a.init(rng);
         self.b.init(rng);
     }
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
-        let mut mid = vec![0.0; batch * <A::Output as Shape>::LEN];
-        self.a.forward(x, &mut mid, batch);
-        self.b.forward(&mid, y, batch);
+    fn forward(&self, x: &[f32], y: &mut [f32], scratch: &mut [f32], batch: usize) {
+        let (mid, rest) = scratch.split_at_mut(batch * <A::Output as Shape>::LEN);
+        self.a.forward(x, mid, rest, batch);
+        self.b.forward(mid, y, rest, batch);
     }
 
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, rng: &mut Rng) {
@@ -87,14 +93,14 @@ where
         &self,
         x: &[f32],
         y: &[f32],
-        cache: &[f32],
+        cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         grads: &mut Self,
         batch: usize,
     ) {
-        let (ca, rest) = cache.split_at(batch * A::CACHE);
-        let (mid, cb) = rest.split_at(batch * <A::Output as Shape>::LEN);
+        let (ca, rest) = cache.split_at_mut(batch * A::CACHE);
+        let (mid, cb) = rest.split_at_mut(batch * <A::Output as Shape>::LEN);
         let mut dmid = vec![0.0; mid.len()];
         self.b
             .backward(mid, y, cb, dy, Some(&mut dmid), &mut grads.b, batch);

@@ -60,7 +60,7 @@ impl<const N: usize> BiasVec<N> for NoBias {
 /// let mut d = boxed_zeroed::<Dense<3, 2, Relu>>();
 /// d.kernel = [[1.0, -1.0], [1.0, -1.0], [1.0, -1.0]];
 /// let mut y = [0.0; 2];
-/// d.forward(&[1.0, 2.0, 3.0], &mut y, 1);
+/// d.forward(&[1.0, 2.0, 3.0], &mut y, &mut [], 1);
 /// assert_eq!(y, [6.0, 0.0]);
 /// ```
 #[repr(C)]
@@ -100,7 +100,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
         self.bias.values_mut().fill(0.0);
     }
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, y);
         add_row_bias(y, self.bias.values());
         A::forward_in_place(y, O);
@@ -122,7 +122,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
         &self,
         x: &[f32],
         y: &[f32],
-        cache: &[f32],
+        cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         grads: &mut Self,

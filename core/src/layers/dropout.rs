@@ -55,7 +55,7 @@ impl<S: Shape, const RATE: u32> Layer for Dropout<S, RATE> {
     const KIND: &'static str = "Dropout";
     const CACHE: usize = S::LEN;
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         let () = Self::CHECK;
         y[..batch * S::LEN].copy_from_slice(&x[..batch * S::LEN]);
     }
@@ -74,7 +74,7 @@ impl<S: Shape, const RATE: u32> Layer for Dropout<S, RATE> {
         &self,
         _x: &[f32],
         _y: &[f32],
-        cache: &[f32],
+        cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         _grads: &mut Self,

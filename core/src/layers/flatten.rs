@@ -38,7 +38,7 @@ impl<S: Shape, const N: usize> Layer for Flatten<S, N> {
     type Output = [f32; N];
     const KIND: &'static str = "Flatten";
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         let () = Self::CHECK;
         y[..batch * N].copy_from_slice(&x[..batch * N]);
     }
@@ -47,7 +47,7 @@ impl<S: Shape, const N: usize> Layer for Flatten<S, N> {
         &self,
         _x: &[f32],
         _y: &[f32],
-        _cache: &[f32],
+        _cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         _grads: &mut Self,

@@ -41,7 +41,7 @@ impl<S: Shape, T: Shape> Layer for Reshape<S, T> {
     type Output = T;
     const KIND: &'static str = "Reshape";
 
-    fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+    fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         let () = Self::CHECK;
         y[..batch * T::LEN].copy_from_slice(&x[..batch * T::LEN]);
     }
@@ -50,7 +50,7 @@ impl<S: Shape, T: Shape> Layer for Reshape<S, T> {
         &self,
         _x: &[f32],
         _y: &[f32],
-        _cache: &[f32],
+        _cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
         _grads: &mut Self,
