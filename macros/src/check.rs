@@ -85,6 +85,7 @@ pub fn check(def: &ModelDef) -> Result<Model<'_>, Failed> {
         };
         let args = resolve_args(decl, spec, &mut errors);
         let site = Site {
+            kind: spec.name,
             layer: &decl.name,
             call: &decl.call_tokens,
             prev,

@@ -4,7 +4,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::{Expr, Ident, Lit, UnOp};
 
-use crate::ir::numel;
+mod activation;
+mod dense;
+mod dropout;
+mod reshape;
 
 /// What an argument accepts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,21 +46,25 @@ pub struct Param {
     pub required: bool,
 }
 
-const fn p(name: &'static str, kind: ArgKind, required: bool) -> Param {
+pub const fn p(name: &'static str, kind: ArgKind, required: bool) -> Param {
     Param { name, kind, required }
 }
 
-/// A layer kind.
+/// Infers a layer's output shape and Rust type from its arguments and input shape.
+pub type Resolver = fn(&Args, Option<&[usize]>, &Site, &mut Vec<syn::Error>) -> Resolved;
+
+/// A layer kind: its Keras name, arguments (in Keras's positional order) and shape rule.
 pub struct Spec {
     pub name: &'static str,
     pub params: &'static [Param],
     pub example: &'static str,
+    pub resolve: Resolver,
 }
 
 impl Spec {
     /// `Dense`'s spec, or `None` for an unknown kind.
     pub fn find(kind: &str) -> Option<&'static Spec> {
-        SPECS.iter().find(|s| s.name == kind)
+        SPECS.iter().copied().find(|s| s.name == kind)
     }
 }
 
@@ -65,6 +72,19 @@ impl Spec {
 pub fn kind_names() -> impl Iterator<Item = &'static str> + Clone {
     SPECS.iter().map(|s| s.name)
 }
+
+/// Every layer kind, one file per family.
+pub const SPECS: &[&Spec] = &[
+    &dense::DENSE,
+    &activation::ACTIVATION,
+    &activation::RELU,
+    &activation::SOFTMAX,
+    &activation::LEAKY_RELU,
+    &activation::ELU,
+    &reshape::FLATTEN,
+    &reshape::RESHAPE,
+    &dropout::DROPOUT,
+];
 
 /// The activation names, for suggestions.
 pub fn activation_names() -> impl Iterator<Item = &'static str> + Clone {
@@ -85,58 +105,6 @@ pub fn list_code(names: impl Iterator<Item = &'static str>) -> String {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
-
-pub const SPECS: &[Spec] = &[
-    Spec {
-        name: "Dense",
-        params: &[
-            p("units", ArgKind::Units, true),
-            p("activation", ArgKind::Activation, false),
-            p("use_bias", ArgKind::Bool, false),
-        ],
-        example: "Dense(64, activation = relu)",
-    },
-    Spec {
-        name: "Activation",
-        params: &[p("activation", ArgKind::Activation, true)],
-        example: "Activation(relu)",
-    },
-    Spec {
-        name: "ReLU",
-        params: &[],
-        example: "ReLU",
-    },
-    Spec {
-        name: "Softmax",
-        params: &[],
-        example: "Softmax",
-    },
-    Spec {
-        name: "LeakyReLU",
-        params: &[p("negative_slope", ArgKind::Float, false)],
-        example: "LeakyReLU(0.3)",
-    },
-    Spec {
-        name: "ELU",
-        params: &[p("alpha", ArgKind::Float, false)],
-        example: "ELU(alpha = 1.0)",
-    },
-    Spec {
-        name: "Flatten",
-        params: &[],
-        example: "Flatten",
-    },
-    Spec {
-        name: "Reshape",
-        params: &[p("target_shape", ArgKind::Shape, true)],
-        example: "Reshape((7, 7, 16))",
-    },
-    Spec {
-        name: "Dropout",
-        params: &[p("rate", ArgKind::Rate, true)],
-        example: "Dropout(0.5)",
-    },
-];
 
 /// The activation names and their runtime types.
 pub const ACTIVATIONS: &[(&str, &str)] = &[
@@ -281,28 +249,28 @@ pub struct Args {
 }
 
 impl Args {
-    fn get(&self, i: usize) -> Option<&(Value, TokenStream)> {
+    pub fn get(&self, i: usize) -> Option<&(Value, TokenStream)> {
         self.values.get(i).and_then(Option::as_ref)
     }
-    fn int(&self, i: usize) -> Option<usize> {
+    pub fn int(&self, i: usize) -> Option<usize> {
         match self.get(i) {
             Some((Value::Int(v), _)) => Some(*v),
             _ => None,
         }
     }
-    fn float(&self, i: usize) -> Option<f64> {
+    pub fn float(&self, i: usize) -> Option<f64> {
         match self.get(i) {
             Some((Value::Float(v), _)) => Some(*v),
             _ => None,
         }
     }
-    fn bool(&self, i: usize) -> Option<bool> {
+    pub fn bool(&self, i: usize) -> Option<bool> {
         match self.get(i) {
             Some((Value::Bool(v), _)) => Some(*v),
             _ => None,
         }
     }
-    fn activation(&self, i: usize) -> Option<(&'static str, &'static str)> {
+    pub fn activation(&self, i: usize) -> Option<(&'static str, &'static str)> {
         match self.get(i) {
             Some((Value::Activation(n, t), _)) => Some((n, t)),
             _ => None,
@@ -321,6 +289,8 @@ pub fn shape_type(shape: &[usize]) -> TokenStream {
 
 /// Where a layer sits, for its error messages.
 pub struct Site<'a> {
+    /// The layer kind as written (`"Dense"`).
+    pub kind: &'a str,
     /// The layer's name.
     pub layer: &'a Ident,
     /// Its `Kind(args)` tokens.
@@ -338,7 +308,7 @@ pub struct Resolved {
     pub describe: String,
 }
 
-fn act_type(ty: &str) -> TokenStream {
+pub fn act_type(ty: &str) -> TokenStream {
     let ident = Ident::new(ty, Span::call_site());
     quote!(::kerust::__private::activations::#ident)
 }
@@ -352,175 +322,13 @@ pub fn resolve(
     site: &Site,
     errors: &mut Vec<syn::Error>,
 ) -> Resolved {
-    let rt = quote!(::kerust::__private::layers);
-    let in_ty = input.map(shape_type).unwrap_or_default();
-    let layer = site.layer;
-    match kind {
-        "Dense" => {
-            let units = args.int(0);
-            if let Some(input) = input.filter(|i| i.len() != 1) {
-                let from = match site.prev {
-                    None => "the input".to_string(),
-                    Some(prev) => format!("layer `{prev}`"),
-                };
-                errors.push(syn::Error::new_spanned(
-                    site.call,
-                    format!(
-                        "layer `{layer}` (`Dense`) needs a rank-1 input, but receives shape {input:?} from {from}\nhelp: add `flatten: Flatten,` before `{layer}`"
-                    ),
-                ));
-                if let Some(prev) = site.prev {
-                    errors.push(syn::Error::new(
-                        prev.span(),
-                        format!(
-                            "layer `{prev}` produces the rank-{} shape {input:?} that `{layer}` receives",
-                            input.len()
-                        ),
-                    ));
-                }
-            }
-            let (act_name, act_ty) = args.activation(1).unwrap_or(("linear", "Linear"));
-            let act = act_type(act_ty);
-            let bias = args.bool(2).unwrap_or(true);
-            let i = input.and_then(|s| s.first().copied()).unwrap_or(0);
-            let o = units.unwrap_or(0);
-            let bias_ty = if bias {
-                quote!([f32; #o])
-            } else {
-                quote!(#rt::NoBias)
-            };
-            let mut describe = format!("Dense({o}");
-            if act_name != "linear" {
-                describe += ", activation = ";
-                describe += act_name;
-            }
-            if !bias {
-                describe += ", use_bias = false";
-            }
-            describe += ")";
-            Resolved {
-                ty: quote!(#rt::Dense<#i, #o, #act, #bias_ty>),
-                output: units.map(|u| vec![u]),
-                describe,
-            }
-        }
-        "Activation" | "ReLU" | "Softmax" | "LeakyReLU" | "ELU" => {
-            let (describe, act) = match kind {
-                "Activation" => {
-                    let (n, t) = args.activation(0).unwrap_or(("linear", "Linear"));
-                    (format!("Activation({n})"), act_type(t))
-                }
-                "ReLU" => ("ReLU".into(), act_type("Relu")),
-                "Softmax" => ("Softmax".into(), act_type("Softmax")),
-                "LeakyReLU" => {
-                    // Keras's `LeakyReLU` layer defaults to 0.3 (the activation to 0.2).
-                    let v = args.float(0).unwrap_or(0.3);
-                    let bits = (v as f32).to_bits();
-                    (
-                        format!("LeakyReLU(negative_slope = {v})"),
-                        quote!(::kerust::__private::activations::LeakyRelu<#bits>),
-                    )
-                }
-                _ => {
-                    let v = args.float(0).unwrap_or(1.0);
-                    let bits = (v as f32).to_bits();
-                    (
-                        format!("ELU(alpha = {v})"),
-                        quote!(::kerust::__private::activations::Elu<#bits>),
-                    )
-                }
-            };
-            Resolved {
-                ty: quote!(#rt::ActivationLayer<#in_ty, #act>),
-                output: input.map(<[usize]>::to_vec),
-                describe,
-            }
-        }
-        "Flatten" => {
-            let n = input.and_then(numel).unwrap_or(0);
-            Resolved {
-                ty: quote!(#rt::Flatten<#in_ty, #n>),
-                output: input.map(|_| vec![n]),
-                describe: "Flatten".into(),
-            }
-        }
-        "Reshape" => {
-            let out = match (args.get(0), input) {
-                (Some((Value::Shape(target), tokens)), Some(input)) => {
-                    reshape(target, input, tokens, layer, errors)
-                }
-                // Without the input shape, a fully given target is still the output.
-                (Some((Value::Shape(target), _)), None) => {
-                    target.iter().map(|&d| usize::try_from(d).ok()).collect()
-                }
-                _ => None,
-            };
-            let out_ty = out.as_deref().map(shape_type).unwrap_or_default();
-            Resolved {
-                ty: quote!(#rt::Reshape<#in_ty, #out_ty>),
-                describe: format!("Reshape({:?})", out.as_deref().unwrap_or(&[])),
-                output: out,
-            }
-        }
-        "Dropout" => {
-            let rate = args.float(0).unwrap_or(0.0);
-            let bits = (rate as f32).to_bits();
-            Resolved {
-                ty: quote!(#rt::Dropout<#in_ty, #bits>),
-                output: input.map(<[usize]>::to_vec),
-                describe: format!("Dropout({rate})"),
-            }
-        }
-        // `check` only resolves the kinds in `SPECS`.
-        _ => Resolved {
+    match Spec::find(kind) {
+        Some(spec) => (spec.resolve)(args, input, site, errors),
+        // `check` only resolves known kinds.
+        None => Resolved {
             ty: TokenStream::new(),
             output: None,
             describe: String::new(),
         },
     }
-}
-
-/// The output of `Reshape(target)` on `input`; `target` is well formed (`parse_value`).
-fn reshape(
-    target: &[i64],
-    input: &[usize],
-    tokens: &TokenStream,
-    layer: &Ident,
-    errors: &mut Vec<syn::Error>,
-) -> Option<Vec<usize>> {
-    let n = numel(input)?;
-    let known = target
-        .iter()
-        .filter(|&&d| d > 0)
-        .try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
-    let Some(known) = known else {
-        errors.push(syn::Error::new_spanned(
-            tokens,
-            format!("layer `{layer}`: target shape {target:?} has too many values"),
-        ));
-        return None;
-    };
-    let inferred = target.contains(&-1);
-    if inferred && !n.is_multiple_of(known) {
-        errors.push(syn::Error::new_spanned(
-            tokens,
-            format!(
-                "layer `{layer}` cannot reshape {input:?} ({n} values) into {target:?}: {n} is not a multiple of {known}\nhelp: the given dimensions must divide the {n} input values"
-            ),
-        ));
-        return None;
-    }
-    let out: Vec<usize> = target
-        .iter()
-        .map(|&d| usize::try_from(d).unwrap_or(n / known))
-        .collect();
-    if !inferred && known != n {
-        errors.push(syn::Error::new_spanned(
-            tokens,
-            format!(
-                "layer `{layer}` cannot reshape {input:?} ({n} values) into {out:?} ({known} values)\nhelp: the target shape must hold {n} values; write -1 for one dimension to infer it"
-            ),
-        ));
-    }
-    Some(out)
 }
