@@ -26,6 +26,12 @@ pub trait Layer: Params {
     const CACHE: usize = 0;
     /// Per-sample `f32` scratch values the inference forward needs (e.g. im2col patches).
     const SCRATCH: usize = 0;
+    /// Whether training needs statistics over the whole batch (BatchNormalization): the
+    /// trainer then runs each batch as one shard.
+    const BATCH_STATS: bool = false;
+    /// How many of the layer's parameters, counted from the end of its block, are not
+    /// trainable (moving statistics): optimizers leave them unchanged.
+    const NON_TRAINABLE: usize = 0;
 
     /// Initialises the parameters with Keras's defaults, drawing from `rng`.
     fn init(&mut self, rng: &mut Rng) {
@@ -56,6 +62,12 @@ pub trait Layer: Params {
         grads: &mut Self,
         batch: usize,
     );
+
+    /// Updates non-trainable state (moving statistics) after a training step, from the
+    /// `cache` that [`Layer::forward_train`] filled for the whole batch.
+    fn update_state(&mut self, cache: &[f32], batch: usize) {
+        let _ = (cache, batch);
+    }
 
     /// Calls `f(name, shape, values)` for each parameter tensor, in storage order.
     fn visit_params(&self, f: &mut ParamVisitor<'_>) {

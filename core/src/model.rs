@@ -39,6 +39,11 @@ pub trait Model: Params + Send + Sync + 'static {
     const WORKSPACE: usize;
     /// Per-sample `f32` values of the inference scratch ([`Model::forward_batch`]).
     const SCRATCH: usize;
+    /// Whether a layer needs whole-batch statistics in training (see
+    /// [`Layer::BATCH_STATS`](crate::Layer::BATCH_STATS)).
+    const WHOLE_BATCH: bool;
+    /// `(start, len)` ranges of the flat parameters that are not trainable.
+    const NON_TRAINABLE: &'static [(usize, usize)];
 
     /// Initialises every layer with Keras's default initialisers from `rng`.
     fn init_with(&mut self, rng: &mut Rng);
@@ -56,6 +61,10 @@ pub trait Model: Params + Send + Sync + 'static {
     /// Backward pass after [`Model::forward_train`] with the same `x`, `batch` and `ws`.
     /// `dy` holds dL/d(output) and is overwritten; parameter gradients are *added* to `grads`.
     fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self);
+
+    /// Updates non-trainable state (moving statistics) after a training step on a whole
+    /// batch whose workspace is `ws`.
+    fn update_state(&mut self, ws: &[f32], batch: usize);
 
     /// Calls `f(layer, parameter, shape, values)` for every parameter tensor, in storage order.
     fn visit_params(&self, f: &mut ModelParamVisitor<'_>);

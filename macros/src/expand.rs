@@ -131,6 +131,35 @@ pub fn model(m: &Model) -> TokenStream {
         }
         s
     };
+    let splits_ro = {
+        let mut s = TokenStream::new();
+        for (i, l) in m.layers.iter().enumerate() {
+            let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
+            let len = outs[i];
+            let ty = &l.ty;
+            s.extend(quote! {
+                let (#o, __ws) = __ws.split_at(batch * #len);
+                let (#c, __ws) = __ws.split_at(batch * <#ty as #kr::Layer>::CACHE);
+            });
+        }
+        s
+    };
+    let update_states = m.layers.iter().enumerate().map(|(i, l)| {
+        let f = &l.decl.name;
+        let c = format_ident!("__c{}", i);
+        quote! { #kr::Layer::update_state(&mut self.#f, #c, batch); }
+    });
+    let non_trainable = m.layers.iter().enumerate().map(|(i, l)| {
+        let ty = &l.ty;
+        let before = m.layers[..i].iter().map(|p| &p.ty);
+        quote! {
+            (
+                0 #(+ <#before as #kr::Params>::COUNT)* + <#ty as #kr::Params>::COUNT
+                    - <#ty as #kr::Layer>::NON_TRAINABLE,
+                <#ty as #kr::Layer>::NON_TRAINABLE,
+            )
+        }
+    });
     let fwd_train = m.layers.iter().enumerate().map(|(i, l)| {
         let f = &l.decl.name;
         let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
@@ -251,6 +280,8 @@ pub fn model(m: &Model) -> TokenStream {
                 const LAYERS: &'static [#kr::LayerInfo] = &[#(#infos),*];
                 const WORKSPACE: usize = #workspace;
                 const SCRATCH: usize = #scratch_expr;
+                const WHOLE_BATCH: bool = false #(|| <#tys as #kr::Layer>::BATCH_STATS)*;
+                const NON_TRAINABLE: &'static [(usize, usize)] = &[#(#non_trainable),*];
 
                 fn init_with(&mut self, rng: &mut #kr::Rng) {
                     #(#kr::Layer::init(&mut self.#fields, rng);)*
@@ -278,6 +309,13 @@ pub fn model(m: &Model) -> TokenStream {
                     let __ws = ws;
                     #splits
                     #bwd
+                }
+
+                #[allow(unused_variables)]
+                fn update_state(&mut self, ws: &[f32], batch: usize) {
+                    let __ws = ws;
+                    #splits_ro
+                    #(#update_states)*
                 }
 
                 fn visit_params(&self, f: &mut #kr::model::ModelParamVisitor<'_>) {

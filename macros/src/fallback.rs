@@ -125,6 +125,8 @@ fn stub(vis: &Visibility, name: &Ident, input: Option<&[usize]>, output: Option<
                 const LAYERS: &'static [#kr::LayerInfo] = &[];
                 const WORKSPACE: usize = 0;
                 const SCRATCH: usize = 0;
+                const WHOLE_BATCH: bool = false;
+                const NON_TRAINABLE: &'static [(usize, usize)] = &[];
                 fn init_with(&mut self, rng: &mut #kr::Rng) {
                     ::core::unreachable!()
                 }
@@ -138,6 +140,9 @@ fn stub(vis: &Visibility, name: &Ident, input: Option<&[usize]>, output: Option<
                     ::core::unreachable!()
                 }
                 fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                    ::core::unreachable!()
+                }
+                fn update_state(&mut self, ws: &[f32], batch: usize) {
                     ::core::unreachable!()
                 }
                 fn visit_params(&self, f: &mut #kr::model::ModelParamVisitor<'_>) {

@@ -76,9 +76,18 @@ pub fn summary_string<M: Model>() -> String {
     }
     s += &rule("└", "┴", "┘", "─");
     let total = M::COUNT;
+    let frozen: usize = M::NON_TRAINABLE.iter().map(|r| r.1).sum();
     s += &format!(" Total params: {} ({})\n", thousands(total), bytes(total));
-    s += &format!(" Trainable params: {} ({})\n", thousands(total), bytes(total));
-    s += " Non-trainable params: 0 (0.00 B)\n";
+    s += &format!(
+        " Trainable params: {} ({})\n",
+        thousands(total - frozen),
+        bytes(total - frozen)
+    );
+    s += &format!(
+        " Non-trainable params: {} ({})\n",
+        thousands(frozen),
+        bytes(frozen)
+    );
     s
 }
 

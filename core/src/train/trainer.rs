@@ -25,6 +25,7 @@ pub struct Trainer<M: Model, O: Optimizer, L: Loss> {
     xb: Vec<f32>,
     classes: Vec<u32>,
     values: Vec<f32>,
+    frozen: Vec<f32>,
     steps_done: u64,
 }
 
@@ -47,6 +48,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             xb: Vec::new(),
             classes: Vec::new(),
             values: Vec::new(),
+            frozen: Vec::new(),
             steps_done: 0,
         }
     }
@@ -275,7 +277,8 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             }
         };
 
-        let n = shard_count(b);
+        // Layers with batch statistics see the whole batch at once.
+        let n = if M::WHOLE_BATCH { 1 } else { shard_count(b) };
         let n_metrics = self.metrics.len();
         while self.shards.len() < n {
             self.shards.push(Shard::new(n_metrics));
@@ -336,8 +339,23 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
 
         if let Pass::Train { .. } = pass {
             reduce_grads(&mut self.shards, n);
+            // Non-trainable parameters (moving statistics) are kept out of the update
+            // (weight decay would otherwise touch them), then updated from the batch.
+            self.frozen.clear();
+            for &(start, len) in M::NON_TRAINABLE {
+                self.frozen
+                    .extend_from_slice(&self.model.flat()[start..start + len]);
+            }
             self.optimizer
                 .step(self.model.flat_mut(), self.shards[0].grads.flat());
+            let mut at = 0;
+            for &(start, len) in M::NON_TRAINABLE {
+                self.model.flat_mut()[start..start + len].copy_from_slice(&self.frozen[at..at + len]);
+                at += len;
+            }
+            if M::WHOLE_BATCH {
+                self.model.update_state(&self.shards[0].ws, b);
+            }
             self.steps_done += 1;
         }
     }
