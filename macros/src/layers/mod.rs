@@ -24,6 +24,13 @@ pub enum ArgKind {
     Activation,
     /// A shape: `(7, 7)`, `[7, 7]` or `49`; `-1` infers one dimension.
     Shape,
+    /// Any integer literal, possibly negative (an axis).
+    Int,
+    /// Non-negative integers: `3`, `(3, 3)` or `((1, 2), (3, 4))` (kernel sizes, strides,
+    /// paddings); the layer checks the count and range.
+    Ints,
+    /// One of the given names, as an identifier or a string (`padding = same`).
+    Choice(&'static [&'static str]),
 }
 
 impl ArgKind {
@@ -35,6 +42,9 @@ impl ArgKind {
             ArgKind::Bool => "`true` or `false`",
             ArgKind::Activation => "an activation name such as `relu`",
             ArgKind::Shape => "a shape of integer literals such as `(7, 7, 64)`",
+            ArgKind::Int => "an integer literal such as `-1`",
+            ArgKind::Ints => "an integer or a tuple of integers such as `3` or `(3, 3)`",
+            ArgKind::Choice(_) => "one of the names listed below",
         }
     }
 }
@@ -132,6 +142,11 @@ pub enum Value {
     Bool(bool),
     Activation(&'static str, &'static str),
     Shape(Vec<i64>),
+    /// Any integer.
+    Integer(i64),
+    /// `3` → `[[3]]`; `(3, 2)` → `[[3], [2]]`; `((1, 2), (3, 4))` → `[[1, 2], [3, 4]]`.
+    Nested(Vec<Vec<usize>>),
+    Choice(&'static str),
 }
 
 /// Reads `expr` as `kind`, or explains what was expected. Checks that need no shape (a
@@ -187,6 +202,48 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str, layer: &Ident) -> sy
                     "unknown activation `{name}`{}\nhelp: the activations are {}",
                     crate::suggest::hint(&name, activation_names()),
                     list(activation_names())
+                ))),
+            }
+        }
+        ArgKind::Int => int_of(expr).map(Value::Integer).ok_or_else(wrong),
+        ArgKind::Ints => {
+            let non_negative = |e: &Expr| int_of(e).and_then(|v| usize::try_from(v).ok());
+            let tuple = |e: &Expr| -> Option<Vec<Expr>> {
+                match e {
+                    Expr::Tuple(t) => Some(t.elems.iter().cloned().collect()),
+                    Expr::Array(a) => Some(a.elems.iter().cloned().collect()),
+                    _ => None,
+                }
+            };
+            let nested: Option<Vec<Vec<usize>>> = match tuple(expr) {
+                None => non_negative(expr).map(|v| vec![vec![v]]),
+                Some(elems) if !elems.is_empty() => elems
+                    .iter()
+                    .map(|e| match tuple(e) {
+                        None => non_negative(e).map(|v| vec![v]),
+                        Some(inner) if !inner.is_empty() => inner.iter().map(non_negative).collect(),
+                        Some(_) => None,
+                    })
+                    .collect(),
+                Some(_) => None,
+            };
+            nested.map(Value::Nested).ok_or_else(wrong)
+        }
+        ArgKind::Choice(names) => {
+            let name = match expr {
+                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+                Expr::Lit(l) => match &l.lit {
+                    Lit::Str(s) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match name.as_deref().and_then(|n| names.iter().find(|c| **c == n)) {
+                Some(c) => Ok(Value::Choice(c)),
+                None => Err(err(format!(
+                    "`{param}` must be one of {}, found `{found}`{}",
+                    list_code(names.iter().copied()),
+                    name.map(|n| crate::suggest::hint(&n, names.iter().copied())).unwrap_or_default()
                 ))),
             }
         }
@@ -251,6 +308,27 @@ pub struct Args {
 impl Args {
     pub fn get(&self, i: usize) -> Option<&(Value, TokenStream)> {
         self.values.get(i).and_then(Option::as_ref)
+    }
+    /// Argument `i` as nested integers (`ArgKind::Ints`), with its tokens for errors.
+    pub fn nested(&self, i: usize) -> Option<(&[Vec<usize>], &TokenStream)> {
+        match self.get(i) {
+            Some((Value::Nested(v), t)) => Some((v, t)),
+            _ => None,
+        }
+    }
+    /// Argument `i` as a choice (`ArgKind::Choice`).
+    pub fn choice(&self, i: usize) -> Option<&'static str> {
+        match self.get(i) {
+            Some((Value::Choice(c), _)) => Some(c),
+            _ => None,
+        }
+    }
+    /// Argument `i` as any integer (`ArgKind::Int`).
+    pub fn integer(&self, i: usize) -> Option<i64> {
+        match self.get(i) {
+            Some((Value::Integer(v), _)) => Some(*v),
+            _ => None,
+        }
     }
     pub fn int(&self, i: usize) -> Option<usize> {
         match self.get(i) {
