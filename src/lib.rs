@@ -62,7 +62,10 @@ pub mod prelude {
         data::{Dataset, Target},
         losses::*,
         optim::*,
-        train::{Callback, Control, FitOptions, History, Logs, Metric, ModelExt, Trainer, Verbosity},
+        train::{
+            Callback, Context, Control, EvaluateOptions, FitOptions, History, Logs, Metric, ModelExt,
+            Trainer, Verbosity,
+        },
     };
     #[cfg(feature = "alloc")]
     pub use kerust_core::{Error, Result};

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 
 use kerust::data::{Dataset, Target};
 use kerust::prelude::*;
-use kerust::train::{summary_string, Control, Logs, Verbosity};
+use kerust::train::{summary_string, Context, Control, EvaluateOptions, Logs, Verbosity};
 
 type TestResult = std::result::Result<(), Box<dyn StdError>>;
 
@@ -438,7 +438,13 @@ fn zero_batch_size_is_rejected_everywhere() {
     let mut t = drop_net(0);
     for msg in [
         err_msg(t.fit(&data, silent(1, 0))),
-        err_msg(t.evaluate_with(&data, 0)),
+        err_msg(t.evaluate_with(
+            &data,
+            EvaluateOptions {
+                batch_size: 0,
+                ..Default::default()
+            },
+        )),
         err_msg(t.model().predict(&data.x, 0)),
         err_msg(t.model().predict_classes(&data.x, 0)),
     ] {
@@ -574,11 +580,23 @@ fn validation_split_holds_out_the_last_samples_before_shuffling() -> TestResult 
     // Two steps: 7 training samples in batches of 4.
     assert_eq!(t.optimizer().iterations(), 2);
     let logs = history.last().ok_or("no history")?;
-    let tail = t.evaluate_with(&data.select(&[7, 8, 9]), 32)?;
+    let tail = t.evaluate_with(
+        &data.select(&[7, 8, 9]),
+        EvaluateOptions {
+            batch_size: 32,
+            ..Default::default()
+        },
+    )?;
     assert_eq!(logs.get("val_loss"), Some(tail.loss()));
     assert_eq!(logs.get("val_accuracy"), tail.get("accuracy"));
     for other in [vec![8, 9], vec![0, 1, 2], vec![6, 7, 8]] {
-        let wrong = t.evaluate_with(&data.select(&other), 32)?;
+        let wrong = t.evaluate_with(
+            &data.select(&other),
+            EvaluateOptions {
+                batch_size: 32,
+                ..Default::default()
+            },
+        )?;
         assert_ne!(
             logs.get("val_loss"),
             Some(wrong.loss()),
@@ -673,7 +691,13 @@ fn evaluate_agrees_with_a_manual_computation_from_predict() -> TestResult {
     let got = scores.get("mean_squared_error").ok_or("no mse")?;
     assert!((got - mse).abs() < 1e-4 * mse.max(1.0), "{got} vs {mse}");
     // The batch size changes neither.
-    let other = t.evaluate_with(&test, 7)?;
+    let other = t.evaluate_with(
+        &test,
+        EvaluateOptions {
+            batch_size: 7,
+            ..Default::default()
+        },
+    )?;
     assert!((other.loss() - scores.loss()).abs() < 1e-5);
     assert_eq!(other.get("accuracy"), scores.get("accuracy"));
     // Evaluation does not train.
@@ -712,16 +736,16 @@ impl Recorder {
 }
 
 impl Callback for Recorder {
-    fn on_train_begin(&mut self) {
+    fn on_train_begin(&mut self, _ctx: &mut Context<'_>) {
         self.events.push(Event::TrainBegin);
     }
-    fn on_train_end(&mut self, logs: &Logs) {
+    fn on_train_end(&mut self, logs: &Logs, _ctx: &mut Context<'_>) {
         self.events.push(Event::TrainEnd(logs.clone()));
     }
-    fn on_epoch_begin(&mut self, epoch: usize) {
+    fn on_epoch_begin(&mut self, epoch: usize, _ctx: &mut Context<'_>) {
         self.events.push(Event::EpochBegin(epoch));
     }
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs) -> Control {
+    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, _ctx: &mut Context<'_>) -> Control {
         let keys = logs.iter().map(|(k, _)| k.to_string()).collect();
         self.events.push(Event::EpochEnd(epoch, keys));
         if self.stop_epoch == Some(epoch) {
@@ -730,10 +754,10 @@ impl Callback for Recorder {
             Control::Continue
         }
     }
-    fn on_train_batch_begin(&mut self, step: usize) {
+    fn on_train_batch_begin(&mut self, step: usize, _ctx: &mut Context<'_>) {
         self.events.push(Event::BatchBegin(step));
     }
-    fn on_train_batch_end(&mut self, step: usize, logs: &Logs) -> Control {
+    fn on_train_batch_end(&mut self, step: usize, logs: &Logs, _ctx: &mut Context<'_>) -> Control {
         assert!(logs.loss().is_finite() && logs.get("accuracy").is_some());
         self.events.push(Event::BatchEnd(step));
         if self.stop_batch == Some(step) {

@@ -1,6 +1,7 @@
 //! Callbacks: hooks into the training loop, as Keras's `keras.callbacks.Callback`.
 
 use super::Logs;
+use crate::optim::Optimizer;
 
 /// Whether training goes on after a hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,40 +14,81 @@ pub enum Control {
     Stop,
 }
 
+/// What a callback may see and change during training: the model's flat parameters and
+/// the optimizer's learning rate (Keras callbacks reach them as `self.model`).
+pub struct Context<'a> {
+    params: &'a mut [f32],
+    optimizer: &'a mut dyn Optimizer,
+}
+
+impl<'a> Context<'a> {
+    /// A context over `params` and `optimizer`.
+    pub fn new(params: &'a mut [f32], optimizer: &'a mut dyn Optimizer) -> Self {
+        Context { params, optimizer }
+    }
+
+    /// The model's parameters, as one flat slice (see `Model::params`).
+    pub fn params(&self) -> &[f32] {
+        self.params
+    }
+
+    /// The model's parameters, mutable (e.g. to restore the best weights).
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        self.params
+    }
+
+    /// The optimizer's current learning rate.
+    pub fn learning_rate(&self) -> f32 {
+        self.optimizer.learning_rate()
+    }
+
+    /// Sets the optimizer's learning rate.
+    pub fn set_learning_rate(&mut self, lr: f32) {
+        self.optimizer.set_learning_rate(lr);
+    }
+
+    /// The number of optimizer steps taken so far.
+    pub fn iterations(&self) -> u64 {
+        self.optimizer.iterations()
+    }
+}
+
 /// Hooks called by [`crate::train::Trainer::fit`]. Every method has an empty default.
 ///
 /// ```
-/// use kerust::train::{Callback, Control, Logs};
+/// use kerust::train::{Callback, Context, Control, Logs};
 /// struct StopAtLoss(f64);
 /// impl Callback for StopAtLoss {
-///     fn on_epoch_end(&mut self, _epoch: usize, logs: &Logs) -> Control {
+///     fn on_epoch_end(&mut self, _epoch: usize, logs: &Logs, _ctx: &mut Context<'_>) -> Control {
 ///         if logs.loss() < self.0 { Control::Stop } else { Control::Continue }
 ///     }
 /// }
 /// ```
 pub trait Callback {
     /// Before the first epoch.
-    fn on_train_begin(&mut self) {}
+    fn on_train_begin(&mut self, ctx: &mut Context<'_>) {
+        let _ = ctx;
+    }
     /// After the last epoch, with the last epoch's logs.
-    fn on_train_end(&mut self, logs: &Logs) {
-        let _ = logs;
+    fn on_train_end(&mut self, logs: &Logs, ctx: &mut Context<'_>) {
+        let _ = (logs, ctx);
     }
     /// Before epoch `epoch` (counted from 0).
-    fn on_epoch_begin(&mut self, epoch: usize) {
-        let _ = epoch;
+    fn on_epoch_begin(&mut self, epoch: usize, ctx: &mut Context<'_>) {
+        let _ = (epoch, ctx);
     }
     /// After epoch `epoch`, with its training and validation results.
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs) -> Control {
-        let _ = (epoch, logs);
+    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, ctx: &mut Context<'_>) -> Control {
+        let _ = (epoch, logs, ctx);
         Control::Continue
     }
     /// Before training step `step` of the epoch.
-    fn on_train_batch_begin(&mut self, step: usize) {
-        let _ = step;
+    fn on_train_batch_begin(&mut self, step: usize, ctx: &mut Context<'_>) {
+        let _ = (step, ctx);
     }
     /// After training step `step`, with the epoch's running results.
-    fn on_train_batch_end(&mut self, step: usize, logs: &Logs) -> Control {
-        let _ = (step, logs);
+    fn on_train_batch_end(&mut self, step: usize, logs: &Logs, ctx: &mut Context<'_>) -> Control {
+        let _ = (step, logs, ctx);
         Control::Continue
     }
 }

@@ -27,10 +27,10 @@ mod summary;
 mod trainer;
 mod validate;
 
-pub use callback::{Callback, Control};
+pub use callback::{Callback, Context, Control};
 pub use history::{History, Logs};
 pub use metrics::Metric;
 pub use model_ext::ModelExt;
-pub use options::{FitOptions, Verbosity};
+pub use options::{EvaluateOptions, FitOptions, Verbosity};
 pub use summary::summary_string;
 pub use trainer::Trainer;

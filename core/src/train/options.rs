@@ -1,4 +1,4 @@
-//! Options of [`crate::train::Trainer::fit`].
+//! Options of [`crate::train::Trainer::fit`] and [`crate::train::Trainer::evaluate_with`].
 
 use alloc::vec::Vec;
 
@@ -19,7 +19,7 @@ pub enum Verbosity {
     OneLinePerEpoch,
 }
 
-/// Options of `fit`, with Keras's defaults.
+/// Options of `fit`, with Keras's names and defaults.
 ///
 /// ```
 /// use kerust::train::FitOptions;
@@ -27,7 +27,7 @@ pub enum Verbosity {
 /// assert!(opts.shuffle);
 /// ```
 pub struct FitOptions<'a> {
-    /// Passes over the training data (Keras default 1).
+    /// The epoch to stop at (Keras default 1); training runs `initial_epoch..epochs`.
     pub epochs: usize,
     /// Samples per gradient update (Keras default 32).
     pub batch_size: usize,
@@ -39,6 +39,18 @@ pub struct FitOptions<'a> {
     pub validation_split: f32,
     /// Separate validation data (takes precedence over `validation_split`).
     pub validation_data: Option<&'a Dataset>,
+    /// Validate after every `validation_freq`-th epoch (default 1).
+    pub validation_freq: usize,
+    /// The epoch to start from (for resuming; default 0).
+    pub initial_epoch: usize,
+    /// At most this many batches per epoch (default: all of them).
+    pub steps_per_epoch: Option<usize>,
+    /// One weight per sample of the training data (split along with it by
+    /// `validation_split`); each sample's loss and metrics are weighted by it.
+    pub sample_weight: Option<&'a [f32]>,
+    /// One weight per class (index = class id); multiplies each sample's weight by the
+    /// weight of its class (the label, or the arg-max of a one-hot target).
+    pub class_weight: Option<&'a [f32]>,
     /// What to print.
     pub verbose: Verbosity,
     /// Hooks called during training.
@@ -54,8 +66,31 @@ impl Default for FitOptions<'_> {
             seed: 0,
             validation_split: 0.0,
             validation_data: None,
+            validation_freq: 1,
+            initial_epoch: 0,
+            steps_per_epoch: None,
+            sample_weight: None,
+            class_weight: None,
             verbose: Verbosity::Auto,
             callbacks: Vec::new(),
+        }
+    }
+}
+
+/// Options of `evaluate_with`.
+#[derive(Clone, Copy, Debug)]
+pub struct EvaluateOptions<'a> {
+    /// Samples per batch (Keras default 32).
+    pub batch_size: usize,
+    /// One weight per sample.
+    pub sample_weight: Option<&'a [f32]>,
+}
+
+impl Default for EvaluateOptions<'_> {
+    fn default() -> Self {
+        EvaluateOptions {
+            batch_size: 32,
+            sample_weight: None,
         }
     }
 }

@@ -36,6 +36,11 @@ impl Progress {
         }
     }
 
+    /// Whether a live bar is drawn (so that running logs are worth computing).
+    pub(crate) fn is_live(&self) -> bool {
+        self.live && !self.silent
+    }
+
     pub(crate) fn epoch_begin(&mut self, epoch: usize, epochs: usize, steps: usize) {
         self.steps = steps;
         self.start = Instant::now();

@@ -35,11 +35,11 @@ pub(crate) struct Shard<M: Model> {
     pub losses: Vec<f32>,
     pub loss_sum: f64,
     pub count: f64,
-    pub metrics: Vec<[f64; 2]>,
+    pub metrics: Vec<Vec<f64>>,
 }
 
 impl<M: Model> Shard<M> {
-    pub(crate) fn new(metrics: usize) -> Self {
+    pub(crate) fn new(metrics: &[super::Metric], width: usize) -> Self {
         Shard {
             ws: Vec::new(),
             grads: boxed_zeroed(),
@@ -47,7 +47,10 @@ impl<M: Model> Shard<M> {
             losses: Vec::new(),
             loss_sum: 0.0,
             count: 0.0,
-            metrics: alloc::vec![[0.0; 2]; metrics],
+            metrics: metrics
+                .iter()
+                .map(|m| alloc::vec![0.0; m.state_len(width)])
+                .collect(),
         }
     }
 
@@ -65,7 +68,7 @@ impl<M: Model> Shard<M> {
     pub(crate) fn reset_sums(&mut self) {
         self.loss_sum = 0.0;
         self.count = 0.0;
-        self.metrics.iter_mut().for_each(|m| *m = [0.0; 2]);
+        self.metrics.iter_mut().for_each(|m| m.fill(0.0));
     }
 }
 

@@ -4,11 +4,13 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::vec::Vec;
+use core::ops::Range;
 
+use super::callback::Context;
 use super::progress::Progress;
 use super::shards::{for_each_shard, reduce_grads, shard_count, shard_rows, Shard, MAX_SHARDS};
 use super::validate::{check_dataset, out_width};
-use super::{Control, FitOptions, History, Logs, Metric};
+use super::{Control, EvaluateOptions, FitOptions, History, Logs, Metric};
 use crate::data::{Dataset, Target};
 use crate::losses::{Loss, Targets};
 use crate::optim::Optimizer;
@@ -22,10 +24,15 @@ pub struct Trainer<M: Model, O: Optimizer, L: Loss> {
     loss: L,
     metrics: Vec<Metric>,
     shards: Vec<Shard<M>>,
+    /// Reused batch buffers: inputs, class labels, target values, per-row weights.
     xb: Vec<f32>,
     classes: Vec<u32>,
     values: Vec<f32>,
+    row_weights: Vec<f32>,
+    /// Non-trainable parameters saved around the optimizer step.
     frozen: Vec<f32>,
+    /// Where each parameter tensor lies in the flat parameters.
+    tensors: Vec<Range<usize>>,
     steps_done: u64,
 }
 
@@ -39,6 +46,12 @@ enum Pass {
 impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
     /// Compiles `model` (Keras's `model.compile(optimizer, loss, metrics)`).
     pub fn new(model: Box<M>, optimizer: O, loss: L, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        let mut tensors = Vec::new();
+        let mut offset = 0;
+        model.visit_params(&mut |_, _, _, values| {
+            tensors.push(offset..offset + values.len());
+            offset += values.len();
+        });
         Trainer {
             model,
             optimizer,
@@ -48,7 +61,9 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             xb: Vec::new(),
             classes: Vec::new(),
             values: Vec::new(),
+            row_weights: Vec::new(),
             frozen: Vec::new(),
+            tensors,
             steps_done: 0,
         }
     }
@@ -83,22 +98,57 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         &self.loss
     }
 
-    /// Trains the model (Keras's `model.fit`): `epochs` passes over `data` in batches of
-    /// `batch_size`, reporting the loss and metrics of each epoch, with validation data
-    /// when asked. Fails, before any training, when the data does not fit the model.
+    /// The metrics, as compiled.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// Where each parameter tensor lies in the flat parameters, in storage order.
+    pub fn tensor_ranges(&self) -> &[Range<usize>] {
+        &self.tensors
+    }
+
+    fn context(&mut self) -> Context<'_> {
+        Context::new(self.model.flat_mut(), &mut self.optimizer)
+    }
+
+    /// Trains the model (Keras's `model.fit`): epochs `initial_epoch..epochs` over `data`
+    /// in batches of `batch_size`, reporting the loss and metrics of each epoch, with
+    /// validation data when asked. Fails, before any training, when the data or an option
+    /// does not fit the model.
     pub fn fit(&mut self, data: &Dataset, mut opts: FitOptions<'_>) -> Result<History> {
         if opts.batch_size == 0 {
             return Err(Error::invalid_argument("batch_size", "must be at least 1"));
         }
+        if opts.validation_freq == 0 {
+            return Err(Error::invalid_argument("validation_freq", "must be at least 1"));
+        }
+        if opts.steps_per_epoch == Some(0) {
+            return Err(Error::invalid_argument("steps_per_epoch", "must be at least 1"));
+        }
         check_dataset::<M>(data, self.loss.target_kind())?;
+        let sample_weight = check_weights(opts.sample_weight, data.len(), "sample_weight")?;
+        if let Some(cw) = opts.class_weight {
+            let width = out_width::<M>().max(2);
+            if cw.len() != width {
+                return Err(Error::invalid_argument(
+                    "class_weight",
+                    format!("needs one weight per class ({width}), got {}", cw.len()),
+                ));
+            }
+            check_weights(Some(cw), width, "class_weight")?;
+        }
+
         let split;
-        let (train, val): (&Dataset, Option<&Dataset>) = match opts.validation_data {
+        let (train, val, val_weights): (&Dataset, Option<&Dataset>, Option<&[f32]>) = match opts
+            .validation_data
+        {
             Some(v) => {
                 check_dataset::<M>(v, self.loss.target_kind()).map_err(|e| match e {
                     Error::Data(reason) => Error::data(format!("validation data: {reason}")),
                     other => other,
                 })?;
-                (data, Some(v))
+                (data, Some(v), None)
             }
             None if opts.validation_split > 0.0 => {
                 split = data.split_last(opts.validation_split)?;
@@ -114,7 +164,8 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                         ),
                     ));
                 }
-                (&split.0, Some(&split.1))
+                let n_train = split.0.len();
+                (&split.0, Some(&split.1), sample_weight.map(|w| &w[n_train..]))
             }
             None => {
                 if !(0.0..1.0).contains(&opts.validation_split) {
@@ -123,25 +174,29 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                         format!("must be in [0, 1), got {}", opts.validation_split),
                     ));
                 }
-                (data, None)
+                (data, None, None)
             }
         };
-
         let n = train.len();
+        let train_weights = combine_weights(train, sample_weight.map(|w| &w[..n]), opts.class_weight);
+
         let bs = opts.batch_size.min(n);
-        let steps = n.div_ceil(bs);
+        let batches = n.div_ceil(bs);
+        let steps = opts.steps_per_epoch.map_or(batches, |s| s.min(batches));
         let mut order: Vec<usize> = (0..n).collect();
         let mut history = History::default();
         let mut progress = Progress::new(opts.verbose);
+        let wants_logs = !opts.callbacks.is_empty() || progress.is_live();
         let mut last = Logs::default();
         for cb in opts.callbacks.iter_mut() {
-            cb.on_train_begin();
+            cb.on_train_begin(&mut self.context());
         }
-        for epoch in 0..opts.epochs {
+        for epoch in opts.initial_epoch..opts.epochs {
             for cb in opts.callbacks.iter_mut() {
-                cb.on_epoch_begin(epoch);
+                cb.on_epoch_begin(epoch, &mut self.context());
             }
             if opts.shuffle {
+                order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
                 Rng::derive(opts.seed, epoch as u64).shuffle(&mut order);
             }
             self.shards.iter_mut().for_each(Shard::reset_sums);
@@ -149,15 +204,20 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             let mut stop = false;
             for step in 0..steps {
                 for cb in opts.callbacks.iter_mut() {
-                    cb.on_train_batch_begin(step);
+                    cb.on_train_batch_begin(step, &mut self.context());
                 }
                 let idx = &order[step * bs..((step + 1) * bs).min(n)];
-                self.run_batch(train, idx, Pass::Train { seed: opts.seed });
-                if !opts.callbacks.is_empty() || progress_wants_logs(&opts) {
-                    let logs = self.epoch_logs("");
+                self.run_batch(
+                    train,
+                    idx,
+                    train_weights.as_deref(),
+                    Pass::Train { seed: opts.seed },
+                );
+                if wants_logs {
+                    let logs = self.epoch_logs();
                     progress.step(step + 1, &logs);
                     for cb in opts.callbacks.iter_mut() {
-                        stop |= cb.on_train_batch_end(step, &logs) == Control::Stop;
+                        stop |= cb.on_train_batch_end(step, &logs, &mut self.context()) == Control::Stop;
                     }
                 }
                 // Keras's `stop_training` set in a batch hook ends the epoch after this
@@ -166,9 +226,13 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                     break;
                 }
             }
-            let mut logs = self.epoch_logs("");
-            if let Some(v) = val {
-                let vlogs = self.evaluate_with(v, bs.max(32))?;
+            let mut logs = self.epoch_logs();
+            if let Some(v) = val.filter(|_| (epoch + 1) % opts.validation_freq == 0) {
+                let vopts = EvaluateOptions {
+                    batch_size: bs.max(32),
+                    sample_weight: val_weights,
+                };
+                let vlogs = self.evaluate_with(v, vopts)?;
                 for (name, value) in vlogs.iter() {
                     logs.set(&format!("val_{name}"), value);
                 }
@@ -177,7 +241,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             history.epochs.push(epoch);
             history.logs.push(logs.clone());
             for cb in opts.callbacks.iter_mut() {
-                stop |= cb.on_epoch_end(epoch, &logs) == Control::Stop;
+                stop |= cb.on_epoch_end(epoch, &logs, &mut self.context()) == Control::Stop;
             }
             last = logs;
             if stop {
@@ -185,34 +249,35 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             }
         }
         for cb in opts.callbacks.iter_mut() {
-            cb.on_train_end(&last);
+            cb.on_train_end(&last, &mut self.context());
         }
         Ok(history)
     }
 
     /// The loss and metrics on `data` (Keras's `model.evaluate`, batch size 32).
     pub fn evaluate(&mut self, data: &Dataset) -> Result<Logs> {
-        self.evaluate_with(data, 32)
+        self.evaluate_with(data, EvaluateOptions::default())
     }
 
-    /// [`Trainer::evaluate`] with a batch size.
-    pub fn evaluate_with(&mut self, data: &Dataset, batch_size: usize) -> Result<Logs> {
-        if batch_size == 0 {
+    /// [`Trainer::evaluate`] with a batch size and sample weights.
+    pub fn evaluate_with(&mut self, data: &Dataset, opts: EvaluateOptions<'_>) -> Result<Logs> {
+        if opts.batch_size == 0 {
             return Err(Error::invalid_argument("batch_size", "must be at least 1"));
         }
         let n = check_dataset::<M>(data, self.loss.target_kind())?;
+        let weights = check_weights(opts.sample_weight, n, "sample_weight")?;
         // Evaluation keeps its own sums: save and restore the training ones.
-        let saved: Vec<(f64, f64, Vec<[f64; 2]>)> = self
+        let saved: Vec<(f64, f64, Vec<Vec<f64>>)> = self
             .shards
             .iter()
             .map(|s| (s.loss_sum, s.count, s.metrics.clone()))
             .collect();
         self.shards.iter_mut().for_each(Shard::reset_sums);
         let order: Vec<usize> = (0..n).collect();
-        for idx in order.chunks(batch_size) {
-            self.run_batch(data, idx, Pass::Eval);
+        for idx in order.chunks(opts.batch_size) {
+            self.run_batch(data, idx, weights, Pass::Eval);
         }
-        let logs = self.epoch_logs("");
+        let logs = self.epoch_logs();
         for (s, (loss, count, metrics)) in self.shards.iter_mut().zip(saved) {
             s.loss_sum = loss;
             s.count = count;
@@ -221,36 +286,68 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         Ok(logs)
     }
 
+    /// One training step on `batch` as a single batch (Keras's `train_on_batch`); returns
+    /// that batch's loss and metrics.
+    pub fn train_on_batch(&mut self, batch: &Dataset, sample_weight: Option<&[f32]>) -> Result<Logs> {
+        let n = check_dataset::<M>(batch, self.loss.target_kind())?;
+        let weights = check_weights(sample_weight, n, "sample_weight")?;
+        self.shards.iter_mut().for_each(Shard::reset_sums);
+        let idx: Vec<usize> = (0..n).collect();
+        self.run_batch(batch, &idx, weights, Pass::Train { seed: 0 });
+        Ok(self.epoch_logs())
+    }
+
+    /// The loss and metrics of `batch` as a single batch (Keras's `test_on_batch`).
+    pub fn test_on_batch(&mut self, batch: &Dataset, sample_weight: Option<&[f32]>) -> Result<Logs> {
+        let n = batch.len();
+        self.evaluate_with(
+            batch,
+            EvaluateOptions {
+                batch_size: n.max(1),
+                sample_weight,
+            },
+        )
+    }
+
+    /// The model's outputs for `x` as a single batch (Keras's `predict_on_batch`).
+    pub fn predict_on_batch(&self, x: &[f32]) -> Result<Vec<f32>> {
+        use super::ModelExt;
+        let n = x.len() / <M::Input as Shape>::LEN;
+        self.model.predict(x, n.max(1))
+    }
+
     /// The running loss and metrics from the shards' sums, in Keras's order (metrics, then
     /// loss).
-    fn epoch_logs(&self, prefix: &str) -> Logs {
+    fn epoch_logs(&self) -> Logs {
         let mut logs = Logs::default();
-        let mut count = 0.0;
-        let mut loss = 0.0;
+        let mut state = Vec::new();
         for (i, m) in self.metrics.iter().enumerate() {
-            let (mut sum, mut cnt) = (0.0, 0.0);
+            state.clear();
             for s in &self.shards {
-                sum += s.metrics[i][0];
-                cnt += s.metrics[i][1];
+                if state.is_empty() {
+                    state.extend_from_slice(&s.metrics[i]);
+                } else {
+                    state.iter_mut().zip(&s.metrics[i]).for_each(|(a, b)| *a += b);
+                }
             }
             logs.set(
-                &format!("{prefix}{}", m.name()),
-                if cnt > 0.0 { sum / cnt } else { f64::NAN },
+                m.name(),
+                if state.is_empty() {
+                    f64::NAN
+                } else {
+                    m.result(&state)
+                },
             );
         }
-        for s in &self.shards {
-            loss += s.loss_sum;
-            count += s.metrics_count();
-        }
-        logs.set(
-            &format!("{prefix}loss"),
-            if count > 0.0 { loss / count } else { f64::NAN },
-        );
+        let loss: f64 = self.shards.iter().map(|s| s.loss_sum).sum();
+        let count: f64 = self.shards.iter().map(|s| s.count).sum();
+        logs.set("loss", if count > 0.0 { loss / count } else { f64::NAN });
         logs
     }
 
-    /// Runs one batch (the samples `idx` of `data`): training step or evaluation.
-    fn run_batch(&mut self, data: &Dataset, idx: &[usize], pass: Pass) {
+    /// Runs one batch (the samples `idx` of `data`, with per-sample `weights`): a training
+    /// step or an evaluation.
+    fn run_batch(&mut self, data: &Dataset, idx: &[usize], weights: Option<&[f32]>, pass: Pass) {
         let b = idx.len();
         let in_len = <M::Input as Shape>::LEN;
         let out_len = <M::Output as Shape>::LEN;
@@ -276,12 +373,18 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                 false
             }
         };
+        self.row_weights.clear();
+        if let Some(w) = weights {
+            for &i in idx {
+                self.row_weights
+                    .extend(core::iter::repeat_n(w[i], rows_per_sample));
+            }
+        }
 
         // Layers with batch statistics see the whole batch at once.
         let n = if M::WHOLE_BATCH { 1 } else { shard_count(b) };
-        let n_metrics = self.metrics.len();
         while self.shards.len() < n {
-            self.shards.push(Shard::new(n_metrics));
+            self.shards.push(Shard::new(&self.metrics, width));
         }
         let ws_per = M::WORKSPACE.max(M::SCRATCH);
         for s in 0..n {
@@ -292,7 +395,8 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         let model = &*self.model;
         let loss = &self.loss;
         let metrics = &self.metrics;
-        let (xb, classes, values) = (&self.xb, &self.classes, &self.values);
+        let (xb, classes, values, row_weights) = (&self.xb, &self.classes, &self.values, &self.row_weights);
+        let weighted = weights.is_some();
         let scale = 1.0 / (b * rows_per_sample) as f32;
         let step = self.steps_done;
         for_each_shard(&mut self.shards, n, |s, sh| {
@@ -304,6 +408,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             } else {
                 Targets::Dense(&values[rows.start * out_len..rows.end * out_len])
             };
+            let rw = weighted.then(|| &row_weights[rows.start * rows_per_sample..rows.end * rows_per_sample]);
             let losses = &mut sh.losses[..bs * rows_per_sample];
             match pass {
                 Pass::Train { seed } => {
@@ -316,22 +421,33 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                     let out = M::train_output(&sh.ws, bs);
                     let dy = &mut sh.dy[..bs * out_len];
                     loss.compute(out, targets, width, losses, Some(dy));
-                    for (m, acc) in metrics.iter().zip(sh.metrics.iter_mut()) {
-                        m.update(out, targets, width, acc);
+                    for (m, state) in metrics.iter().zip(sh.metrics.iter_mut()) {
+                        m.update(out, targets, width, rw, state);
                     }
-                    dy.iter_mut().for_each(|g| *g *= scale);
+                    match rw {
+                        None => dy.iter_mut().for_each(|g| *g *= scale),
+                        Some(rw) => {
+                            for (row, &w) in dy.chunks_exact_mut(width).zip(rw) {
+                                row.iter_mut().for_each(|g| *g *= w * scale);
+                            }
+                        }
+                    }
                     model.backward(x, bs, &mut sh.ws, dy, &mut sh.grads);
                 }
                 Pass::Eval => {
                     let out = &mut sh.dy[..bs * out_len];
                     model.forward_batch(x, out, bs, &mut sh.ws);
                     loss.compute(out, targets, width, losses, None);
-                    for (m, acc) in metrics.iter().zip(sh.metrics.iter_mut()) {
-                        m.update(out, targets, width, acc);
+                    for (m, state) in metrics.iter().zip(sh.metrics.iter_mut()) {
+                        m.update(out, targets, width, rw, state);
                     }
                 }
             }
-            // Per-sample loss: the mean over the sample's rows.
+            if let Some(rw) = rw {
+                losses.iter_mut().zip(rw).for_each(|(l, w)| *l *= w);
+            }
+            // Per-sample loss: the mean over the sample's rows; Keras's reduction divides
+            // the weighted sum by the number of samples.
             let per = rows_per_sample as f64;
             sh.loss_sum += losses.iter().map(|&l| f64::from(l)).sum::<f64>() / per;
             sh.count += bs as f64;
@@ -361,9 +477,40 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
     }
 }
 
-fn progress_wants_logs(opts: &FitOptions<'_>) -> bool {
-    !matches!(
-        opts.verbose,
-        super::Verbosity::Silent | super::Verbosity::OneLinePerEpoch
-    )
+/// Checks optional per-sample weights: `n` finite, non-negative values.
+fn check_weights<'w>(w: Option<&'w [f32]>, n: usize, name: &'static str) -> Result<Option<&'w [f32]>> {
+    let Some(w) = w else { return Ok(None) };
+    if w.len() != n {
+        return Err(Error::invalid_argument(
+            name,
+            format!("needs {n} weights, got {}", w.len()),
+        ));
+    }
+    if let Some(i) = w.iter().position(|v| !v.is_finite() || *v < 0.0) {
+        return Err(Error::invalid_argument(
+            name,
+            format!("weight {i} is {}; weights must be finite and non-negative", w[i]),
+        ));
+    }
+    Ok(Some(w))
+}
+
+/// Per-sample weights from sample weights and class weights (both optional, validated).
+fn combine_weights(data: &Dataset, sample: Option<&[f32]>, class: Option<&[f32]>) -> Option<Vec<f32>> {
+    if sample.is_none() && class.is_none() {
+        return None;
+    }
+    let n = data.len();
+    let mut w: Vec<f32> = sample.map_or_else(|| alloc::vec![1.0; n], <[f32]>::to_vec);
+    if let Some(cw) = class {
+        for (i, wi) in w.iter_mut().enumerate() {
+            let class = match &data.y {
+                Target::Classes(c) => c[i] as usize,
+                Target::Values { data: v, width: 1 } => usize::from(v[i] > 0.5),
+                Target::Values { data: v, width } => super::metrics::argmax(&v[i * width..(i + 1) * width]),
+            };
+            *wi *= cw.get(class).copied().unwrap_or(1.0);
+        }
+    }
+    Some(w)
 }
