@@ -67,6 +67,14 @@ pub trait Optimizer: Send {
     /// Sets the learning rate (callbacks such as ReduceLROnPlateau use it).
     fn set_learning_rate(&mut self, lr: f32);
 
+    /// [`Optimizer::step`] knowing where each parameter tensor lies in the flat slices
+    /// (`tensors`, in storage order): options that act per tensor, such as Keras's
+    /// `clipnorm`, need it. The training loop calls this; the default ignores `tensors`.
+    fn step_tensors(&mut self, params: &mut [f32], grads: &[f32], tensors: &[core::ops::Range<usize>]) {
+        let _ = tensors;
+        self.step(params, grads);
+    }
+
     /// A copy of the optimizer's variables (iteration count and per-parameter slots such as
     /// Adam's `"momentum"` and `"velocity"`), for checkpoints.
     ///
