@@ -58,11 +58,17 @@ pub use kerust_macros::model;
 pub mod prelude {
     pub use crate::model;
     #[cfg(feature = "std")]
+    pub use kerust_core::train::{AucCurve, F1Average};
+    #[cfg(feature = "std")]
     pub use kerust_core::{
         data::{Dataset, Target},
         losses::*,
         optim::*,
         train::{
+            callbacks::{
+                CsvLogger, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
+                TerminateOnNan,
+            },
             Callback, Context, Control, EvaluateOptions, FitOptions, History, Logs, Metric, ModelExt,
             Trainer, Verbosity,
         },

@@ -178,7 +178,6 @@ fn the_training_loop_allocates_nothing_per_step() {
 /// `kernels::gemm` calls `matrixmultiply::sgemm`, which allocates its packing buffers on
 /// every call (5 allocations per step of this model).
 #[test]
-#[ignore = "matrixmultiply::sgemm allocates a packing buffer per call (kernels::gemm)"]
 fn training_steps_allocate_nothing_at_all() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (c10, c40) = measure(32);

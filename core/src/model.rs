@@ -5,6 +5,10 @@ use crate::{Params, Rng, Shape};
 /// The visitor passed to [`Model::visit_params`]: `(layer, parameter, shape, values)`.
 pub type ModelParamVisitor<'a> = dyn FnMut(&'static str, &'static str, &[usize], &[f32]) + 'a;
 
+/// Scratch buffers of a single-sample `forward` larger than this many `f32` values (1 MiB)
+/// are put on the heap when the `alloc` feature is on.
+pub const STACK_SCRATCH_LIMIT: usize = 1 << 18;
+
 /// One row of a model's summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerInfo {
@@ -14,7 +18,7 @@ pub struct LayerInfo {
     pub kind: &'static str,
     /// The per-sample output shape.
     pub output_shape: &'static [usize],
-    /// The number of trainable parameters.
+    /// The number of parameters, trainable or not (as Keras's summary counts them).
     pub params: usize,
 }
 

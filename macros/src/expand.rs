@@ -339,18 +339,33 @@ pub fn model(m: &Model) -> TokenStream {
                 #kr::Model::init_with(self, &mut #kr::Rng::new(seed));
             }
 
-            /// Runs one sample through the network (inference mode), without a heap.
+            /// Runs one sample through the network (inference mode). The intermediate
+            /// buffers live on the stack, so no heap is needed; with the `alloc` feature,
+            /// buffers larger than 1 MiB go to the heap instead, to spare small thread stacks.
             pub fn #forward(&self, #x: &#in_ty_at_input) -> #out_ty {
-                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
                 let mut y: #out_ty = <#out_ty as #kr::Shape>::ZERO;
-                #kr::Model::forward_batch(
-                    self,
-                    #kr::Shape::as_flat(#x),
-                    #kr::Shape::as_flat_mut(&mut y),
-                    1,
-                    &mut scratch,
-                );
+                #kr::if_alloc! {
+                    if <Self as #kr::Model>::SCRATCH > #kr::model::STACK_SCRATCH_LIMIT {
+                        let mut scratch = #kr::alloc::vec![0.0f32; <Self as #kr::Model>::SCRATCH];
+                        #kr::Model::forward_batch(
+                            self,
+                            #kr::Shape::as_flat(#x),
+                            #kr::Shape::as_flat_mut(&mut y),
+                            1,
+                            &mut scratch,
+                        );
+                        return y;
+                    }
+                }
+                self.__forward_on_stack(#kr::Shape::as_flat(#x), #kr::Shape::as_flat_mut(&mut y));
                 y
+            }
+
+            #[inline(never)]
+            #[doc(hidden)]
+            fn __forward_on_stack(&self, x: &[f32], y: &mut [f32]) {
+                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
+                #kr::Model::forward_batch(self, x, y, 1, &mut scratch);
             }
 
             /// All parameters as one flat slice.

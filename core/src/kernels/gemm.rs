@@ -1,5 +1,10 @@
 //! General matrix multiply on row-major slices.
 
+#[cfg(feature = "alloc")]
+mod blocked;
+#[cfg(feature = "alloc")]
+mod simd;
+
 /// Whether an operand is used as stored or transposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -66,35 +71,11 @@ pub fn gemm(
         Op::N => (n, 1),
         Op::T => (1, k),
     };
-    if beta == 0.0 {
-        // matrixmultiply never reads `c` when beta is zero, but NaN garbage must not survive
-        // through other paths either: make it explicit.
-        c[..m * n].fill(0.0);
-    }
-    // matrixmultiply allocates its packing buffers: without `alloc`, plain loops.
+    #[cfg(feature = "alloc")]
+    blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+    // Without an allocator there is no packing buffer: plain loops.
     #[cfg(not(feature = "alloc"))]
     portable(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
-    #[cfg(feature = "alloc")]
-    // SAFETY: the assert above guarantees every index (i, p) < (m, k), (p, j) < (k, n) and
-    // (i, j) < (m, n) reached through these strides lies inside its slice.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.as_ptr(),
-            ars as isize,
-            acs as isize,
-            b.as_ptr(),
-            brs as isize,
-            bcs as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
 }
 
 /// `c = alpha * a * b + beta * c` through (row, column) strides, with plain loops and no
@@ -136,8 +117,43 @@ fn portable(
 }
 
 /// `c = alpha * a · op(b) + beta * c` for one row `a` (length `k`) and `op(b)` of `k × n`.
+///
+/// Compiled twice where `std` can detect the CPU: the AVX-512 build runs the same operations
+/// in the same order on wider vectors (the code has no fused multiply-add to contract), so
+/// both give the same bits.
 #[allow(clippy::too_many_arguments)]
 fn gemv_row(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { gemv_row_avx512(n, k, alpha, a, b, tb, beta, c) };
+    }
+    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
+}
+
+/// [`gemv_row`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv_row_avx512(
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+) {
+    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gemv_row_body(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
     if beta == 0.0 {
         c.fill(0.0);
     } else if beta != 1.0 {
@@ -165,6 +181,7 @@ fn gemv_row(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: 
 }
 
 /// Dot product with eight independent accumulators (lets the compiler vectorise).
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ac, ar) = a.split_at(a.len() / 8 * 8);
@@ -254,6 +271,205 @@ mod tests {
                         assert!((x - 3.0 * y).abs() < 1e-4);
                     }
                 }
+            }
+        }
+    }
+
+    fn random(n: usize, rng: &mut crate::Rng) -> alloc::vec::Vec<f32> {
+        (0..n).map(|_| rng.uniform_range(-1.0, 1.0)).collect()
+    }
+
+    /// `alpha · op(a) · op(b) + beta · c` in f64, and a bound on each element's rounding
+    /// error in f32 (a multiple of the sum of the magnitudes of its terms).
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        (m, n, k): (usize, usize, usize),
+        alpha: f32,
+        a: &[f32],
+        ta: Op,
+        b: &[f32],
+        tb: Op,
+        beta: f32,
+        c: &[f32],
+    ) -> alloc::vec::Vec<(f64, f64)> {
+        let mut out = alloc::vec::Vec::with_capacity(m * n);
+        for i in 0..m {
+            for j in 0..n {
+                let (mut s, mut mag) = (0.0f64, 0.0f64);
+                for p in 0..k {
+                    let av = if ta == Op::N { a[i * k + p] } else { a[p * m + i] } as f64;
+                    let bv = if tb == Op::N { b[p * n + j] } else { b[j * k + p] } as f64;
+                    s += av * bv;
+                    mag += (av * bv).abs();
+                }
+                let c0 = if beta == 0.0 {
+                    0.0
+                } else {
+                    beta as f64 * c[i * n + j] as f64
+                };
+                let mag = (alpha as f64).abs() * mag + c0.abs();
+                out.push((
+                    alpha as f64 * s + c0,
+                    4.0 * (k as f64 + 2.0) * f32::EPSILON as f64 * mag,
+                ));
+            }
+        }
+        out
+    }
+
+    /// Shapes around every block and tile boundary: tile rows (6, 4), vector widths (16, 8),
+    /// slivers (64, 16), depth blocks (512: `k` = 513, 600, 1100), column blocks (`n` = 450
+    /// at depth 300, over the 384 or 432 columns that fit) and the largest `m` reading
+    /// `op(B)` in place (384).
+    const SHAPES: &[(usize, usize, usize)] = &[
+        (1, 1, 1),
+        (1, 37, 19),
+        (1, 5, 64),
+        (2, 1, 1),
+        (2, 3, 1),
+        (3, 4, 2),
+        (7, 9, 11),
+        (5, 17, 16),
+        (8, 48, 16),
+        (9, 49, 33),
+        (16, 10, 33),
+        (2, 64, 8),
+        (13, 16, 17),
+        (24, 96, 32),
+        (17, 47, 300),
+        (31, 33, 257),
+        (12, 100, 513),
+        (33, 520, 20),
+        (6, 1030, 18),
+        (389, 50, 20),
+        (5, 70, 1100),
+        (7, 450, 600),
+    ];
+
+    #[test]
+    fn matches_reference_for_all_transpositions_sizes_and_scalars() {
+        let mut rng = crate::Rng::new(7);
+        for &(m, n, k) in SHAPES {
+            let a = random(m * k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let c0 = random(m * n, &mut rng);
+            for ta in [Op::N, Op::T] {
+                for tb in [Op::N, Op::T] {
+                    for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (-0.5, 0.25), (2.0, 0.0)] {
+                        let want = reference((m, n, k), alpha, &a, ta, &b, tb, beta, &c0);
+                        // With beta = 0, `c` must not be read: NaN there must not survive.
+                        let mut c = if beta == 0.0 {
+                            alloc::vec![f32::NAN; m * n]
+                        } else {
+                            c0.clone()
+                        };
+                        gemm(m, n, k, alpha, &a, ta, &b, tb, beta, &mut c);
+                        for (idx, (&x, &(y, tol))) in c.iter().zip(&want).enumerate() {
+                            assert!(
+                                (x as f64 - y).abs() <= tol,
+                                "{m}x{n}x{k} {ta:?}{tb:?} alpha {alpha} beta {beta} at {idx}: {x} vs {y}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_matches_reference() {
+        let mut rng = crate::Rng::new(8);
+        for &(m, n, k) in SHAPES {
+            let a = random(m * k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let c0 = random(m * n, &mut rng);
+            for ta in [Op::N, Op::T] {
+                for tb in [Op::N, Op::T] {
+                    let sa = if ta == Op::N { (k, 1) } else { (1, m) };
+                    let sb = if tb == Op::N { (n, 1) } else { (1, k) };
+                    for (alpha, beta) in [(1.0, 0.0), (-0.5, 0.25)] {
+                        let want = reference((m, n, k), alpha, &a, ta, &b, tb, beta, &c0);
+                        let c = if beta == 0.0 {
+                            alloc::vec![f32::NAN; m * n]
+                        } else {
+                            c0.clone()
+                        };
+                        let runs = blocked::each_kernel(m, n, k, alpha, &a, sa, &b, sb, beta, &c);
+                        for (kernel, c) in runs {
+                            for (idx, (&x, &(y, tol))) in c.iter().zip(&want).enumerate() {
+                                assert!(
+                                    (x as f64 - y).abs() <= tol,
+                                    "{kernel}: {m}x{n}x{k} {ta:?}{tb:?} alpha {alpha} beta {beta} at {idx}: {x} vs {y}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_does_not_depend_on_the_other_rows() {
+        // Shards of a batch must get bit for bit the rows the whole batch gets.
+        let mut rng = crate::Rng::new(9);
+        let (m, n, k) = (37, 70, 300);
+        let a = random(m * k, &mut rng);
+        for tb in [Op::N, Op::T] {
+            let b = random(k * n, &mut rng);
+            let mut whole = alloc::vec![0.0; m * n];
+            gemm(m, n, k, 1.0, &a, Op::N, &b, tb, 0.0, &mut whole);
+            for (start, rows) in [(0, 2), (3, 8), (11, 9), (20, 17)] {
+                let mut part = alloc::vec![0.0; rows * n];
+                gemm(rows, n, k, 1.0, &a[start * k..], Op::N, &b, tb, 0.0, &mut part);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
+                assert_eq!(
+                    bits(&part),
+                    bits(&whole[start * n..(start + rows) * n]),
+                    "{tb:?} rows {start}+{rows}"
+                );
+            }
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn results_are_the_same_on_every_thread() {
+        let mut rng = crate::Rng::new(10);
+        let (m, n, k) = (64, 256, 784);
+        let a = random(m * k, &mut rng);
+        let b = random(k * n, &mut rng);
+        let run = || {
+            let mut c = alloc::vec![0.0; m * n];
+            gemm(m, n, k, 1.0, &a, Op::N, &b, Op::N, 0.0, &mut c);
+            c.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>()
+        };
+        let here = run();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                assert_eq!(s.spawn(run).join().unwrap(), here);
+            }
+        });
+    }
+
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn the_avx512_row_path_gives_the_same_bits() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let mut rng = crate::Rng::new(11);
+        for (n, k) in [(256, 784), (10, 128), (37, 19)] {
+            let a = random(k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let c0 = random(n, &mut rng);
+            for tb in [Op::N, Op::T] {
+                let (mut plain, mut wide) = (c0.clone(), c0.clone());
+                gemv_row_body(n, k, 0.5, &a, &b, tb, 0.25, &mut plain);
+                // SAFETY: AVX-512F was detected above.
+                unsafe { gemv_row_avx512(n, k, 0.5, &a, &b, tb, 0.25, &mut wide) };
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
+                assert_eq!(bits(&plain), bits(&wide), "{n}x{k} {tb:?}");
             }
         }
     }

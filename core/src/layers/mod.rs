@@ -1,17 +1,48 @@
 //! The layers, one per file.
 
 mod activation;
+mod average_pooling1d;
+mod average_pooling2d;
+mod batch_normalization;
 #[cfg(feature = "alloc")]
 mod chain;
+mod conv1d;
+mod conv2d;
+mod cropping2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod global_average_pooling1d;
+mod global_average_pooling2d;
+mod global_max_pooling1d;
+mod global_max_pooling2d;
+mod layer_normalization;
+mod max_pooling1d;
+mod max_pooling2d;
+mod pooling;
 mod reshape;
+mod up_sampling2d;
+mod zero_padding2d;
 
 pub use activation::ActivationLayer;
+pub use average_pooling1d::AveragePooling1D;
+pub use average_pooling2d::AveragePooling2D;
+pub use batch_normalization::BatchNormalization;
 #[cfg(feature = "alloc")]
 pub use chain::{chain, Chain};
+pub use conv1d::{Causal, Conv1D};
+pub use conv2d::{Conv2D, Padding, Same, Valid};
+pub use cropping2d::Cropping2D;
 pub use dense::{BiasVec, Dense, NoBias};
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use global_average_pooling1d::GlobalAveragePooling1D;
+pub use global_average_pooling2d::GlobalAveragePooling2D;
+pub use global_max_pooling1d::GlobalMaxPooling1D;
+pub use global_max_pooling2d::GlobalMaxPooling2D;
+pub use layer_normalization::LayerNormalization;
+pub use max_pooling1d::MaxPooling1D;
+pub use max_pooling2d::MaxPooling2D;
 pub use reshape::Reshape;
+pub use up_sampling2d::{Bilinear, Interpolation, Nearest, UpSampling2D};
+pub use zero_padding2d::ZeroPadding2D;

@@ -5,6 +5,11 @@
 //! optimizer's own `update_step` with the same gradients, then `iterations += 1`. Keras clips
 //! gradients (`clipnorm`, `clipvalue`, `global_clipnorm`) before the weight decay; kerust's
 //! optimizers take the gradients as given, so clip them before calling `step`.
+//!
+//! [`OptimizerExt`] adds those options to every optimizer by wrapping it: `.clipnorm(x)`,
+//! `.clipvalue(x)` and `.global_clipnorm(x)` return a [`Clipped`] optimizer, and
+//! `.with_schedule(schedule)` a [`Scheduled`] one, whose learning rate follows a
+//! [`schedules::LearningRateSchedule`] as Keras's `learning_rate=schedule` does.
 
 #[cfg(feature = "alloc")]
 mod adadelta;
@@ -17,11 +22,15 @@ mod adamax;
 #[cfg(feature = "alloc")]
 mod adamw;
 #[cfg(feature = "alloc")]
+mod clip;
+mod ext;
+#[cfg(feature = "alloc")]
 mod lion;
 #[cfg(feature = "alloc")]
 mod nadam;
 #[cfg(feature = "alloc")]
 mod rmsprop;
+mod scheduled;
 pub mod schedules;
 #[cfg(feature = "alloc")]
 mod sgd;
@@ -39,11 +48,15 @@ pub use adamax::Adamax;
 #[cfg(feature = "alloc")]
 pub use adamw::AdamW;
 #[cfg(feature = "alloc")]
+pub use clip::{Clip, Clipped, OneClippingOption};
+pub use ext::OptimizerExt;
+#[cfg(feature = "alloc")]
 pub use lion::Lion;
 #[cfg(feature = "alloc")]
 pub use nadam::Nadam;
 #[cfg(feature = "alloc")]
 pub use rmsprop::RmsProp;
+pub use scheduled::Scheduled;
 #[cfg(feature = "alloc")]
 pub use sgd::Sgd;
 #[cfg(feature = "alloc")]

@@ -17,6 +17,7 @@
 //! ```
 
 mod callback;
+pub mod callbacks;
 mod history;
 mod metrics;
 mod model_ext;
@@ -26,11 +27,15 @@ mod shards;
 mod summary;
 mod trainer;
 mod validate;
+mod workspace;
 
 pub use callback::{Callback, Context, Control};
+#[cfg(feature = "plot")]
+pub use history::PlotOptions;
 pub use history::{History, Logs};
-pub use metrics::Metric;
+pub use metrics::{confusion_matrix, AucCurve, F1Average, Metric};
 pub use model_ext::ModelExt;
 pub use options::{EvaluateOptions, FitOptions, Verbosity};
 pub use summary::summary_string;
 pub use trainer::Trainer;
+pub use workspace::Workspace;

@@ -61,10 +61,6 @@ impl<M: Model> Shard<M> {
         grow(&mut self.losses, loss_rows);
     }
 
-    pub(crate) fn metrics_count(&self) -> f64 {
-        self.count
-    }
-
     pub(crate) fn reset_sums(&mut self) {
         self.loss_sum = 0.0;
         self.count = 0.0;

@@ -462,7 +462,8 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                 self.frozen
                     .extend_from_slice(&self.model.flat()[start..start + len]);
             }
-            self.optimizer.step_tensors(self.model.flat_mut(), self.shards[0].grads.flat(), &self.tensors);
+            self.optimizer
+                .step_tensors(self.model.flat_mut(), self.shards[0].grads.flat(), &self.tensors);
             let mut at = 0;
             for &(start, len) in M::NON_TRAINABLE {
                 self.model.flat_mut()[start..start + len].copy_from_slice(&self.frozen[at..at + len]);

@@ -5,9 +5,13 @@ use quote::{quote, ToTokens};
 use syn::{Expr, Ident, Lit, UnOp};
 
 mod activation;
+mod conv;
 mod dense;
 mod dropout;
+mod normalization;
+mod pooling;
 mod reshape;
+mod spatial;
 
 /// What an argument accepts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -94,6 +98,21 @@ pub const SPECS: &[&Spec] = &[
     &reshape::FLATTEN,
     &reshape::RESHAPE,
     &dropout::DROPOUT,
+    &conv::CONV2D,
+    &conv::CONV1D,
+    &normalization::BATCH_NORMALIZATION,
+    &normalization::LAYER_NORMALIZATION,
+    &pooling::MAX_POOLING_1D,
+    &pooling::MAX_POOLING_2D,
+    &pooling::AVERAGE_POOLING_1D,
+    &pooling::AVERAGE_POOLING_2D,
+    &pooling::GLOBAL_AVERAGE_POOLING_1D,
+    &pooling::GLOBAL_AVERAGE_POOLING_2D,
+    &pooling::GLOBAL_MAX_POOLING_1D,
+    &pooling::GLOBAL_MAX_POOLING_2D,
+    &spatial::ZERO_PADDING_2D,
+    &spatial::CROPPING_2D,
+    &spatial::UP_SAMPLING_2D,
 ];
 
 /// The activation names, for suggestions.

@@ -1,0 +1,524 @@
+//! The packed, cache-blocked GEMM behind [`super::gemm`] (with `alloc`).
+//!
+//! Loops, outermost first (the GotoBLAS/BLIS nest, with the roles of the cache levels
+//! chosen for row-major `C` and the shapes of a training step):
+//!
+//! 1. columns of `C` in blocks of [`NC`] or more (as many as fit the packing buffer at
+//!    this depth);
+//! 2. the depth `k` in blocks of at most [`KC`] (evenly split): `op(B)`'s `kc × nc` block is
+//!    packed into slivers of `NR` columns, each `kc × NR` contiguous and zero-padded to
+//!    whole vectors; it stays in L2 while every strip of rows uses it. The one exception:
+//!    a row-major `op(B)` with few rows of `C` to reuse it ([`DIRECT_MAX_M`]) is read in
+//!    place, and only its ragged last sliver is packed;
+//! 3. rows of `C` in strips of `MR`: the strip of `op(A)` (`MR × kc`) is read in place
+//!    through its strides (never packed) and stays in L1 while the loop below sweeps the
+//!    slivers;
+//! 4. slivers of `NR` columns: the micro-kernel keeps the `MR × NR` tile of `C` in vector
+//!    registers; per depth step it loads `NR` values of `B`, broadcasts `MR` of `A` and
+//!    issues `MR · NR / W` fused multiply-adds. The tile is written once per depth block
+//!    (`alpha · AB + beta · C`, without reading `C` when `beta == 0`).
+//!
+//! Every element of `C` is a fixed sequence of operations on its own row of `op(A)` and
+//! column of `op(B)`: the same whichever tile or strip it falls in, whatever `m` is and
+//! whichever thread runs it. Edge tiles run kernels instantiated for their exact number
+//! of rows and vectors, so no work is wasted and nothing outside the operands is read.
+//!
+//! The packing buffer is the calling thread's own (with `std`): allocated on the thread's
+//! first call at its largest size, then reused, so GEMM allocates nothing in steady state.
+
+use super::simd::Simd;
+
+/// Depth block: at most this many terms of each dot product per pass over `C`.
+pub(super) const KC: usize = 512;
+/// Column block for the deepest depth blocks: the packed block of `op(B)`, at most
+/// `KC × NC` floats (512 KiB, the packing buffer), stays in L2. Shallower depth blocks
+/// take proportionally more columns.
+pub(super) const NC: usize = 256;
+/// How many depth steps ahead the micro-kernel prefetches its sliver of `B` (it streams
+/// from L2; in place, rows apart, the hardware prefetchers alone fall behind).
+const PREFETCH_B: usize = 8;
+
+/// Largest `m` for which row-major `op(B)` is read in place rather than packed: packing
+/// costs a copy of `B` per call, reading in place costs slower, strided reads of `B` for every
+/// strip of `C`'s rows.
+const DIRECT_MAX_M: usize = 384;
+
+/// Floats of packing buffer a call needs (at most `KC · NC`).
+pub(super) fn packed_len(n: usize, k: usize) -> usize {
+    (KC * NC).min(k.min(KC) * n.next_multiple_of(16))
+}
+
+/// One micro-kernel call: a tile of `C` of the kernel's rows and `nr` columns.
+pub(super) struct Tile {
+    /// Depth: steps of the kernel's loop.
+    pub kc: usize,
+    /// `op(A)[row 0 of the tile, first depth]`.
+    pub a: *const f32,
+    /// Distance between rows of `op(A)`.
+    pub a_rs: usize,
+    /// Distance between depth steps of `op(A)`.
+    pub a_cs: usize,
+    /// `op(B)[first depth, column 0]` of the sliver: packed, or in place.
+    pub b: *const f32,
+    /// Distance between depth steps of the sliver (`NV · W` when packed).
+    pub b_rs: usize,
+    /// `C[row 0, column 0]` of the tile.
+    pub c: *mut f32,
+    /// Row stride of `C`.
+    pub ldc: usize,
+    /// Columns of the tile in `C` (`(NV - 1) · W < nr <= NV · W`).
+    pub nr: usize,
+    /// Scale of the product.
+    pub alpha: f32,
+    /// Zero: `C` is only written.
+    pub beta: f32,
+}
+
+/// The micro-kernel for a tile of `R` rows and `NV` vectors of columns.
+///
+/// # Safety
+/// `t` must describe memory valid for the reads and writes above; `S`'s instructions must
+/// be available.
+#[inline(always)]
+pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize>(t: &Tile) {
+    // SAFETY: by the caller.
+    unsafe {
+        let mut acc = [[S::splat(0.0); NV]; R];
+        let rows: [*const f32; R] = core::array::from_fn(|i| t.a.add(i * t.a_rs));
+        // The tile of `C` is read or written at the end: start fetching it now.
+        for i in 0..R {
+            for x in (0..NV * S::W).step_by(16) {
+                S::prefetch(t.c.wrapping_add(i * t.ldc + x));
+            }
+        }
+        let mut b = t.b;
+        let mut off = 0;
+        for _ in 0..t.kc {
+            for x in (0..NV * S::W).step_by(16) {
+                S::prefetch(b.wrapping_add(PREFETCH_B * t.b_rs + x));
+            }
+            let bv: [S::V; NV] = core::array::from_fn(|v| S::load(b.add(v * S::W)));
+            for i in 0..R {
+                let ai = S::splat(*rows[i].add(off));
+                for v in 0..NV {
+                    acc[i][v] = S::mul_add(ai, bv[v], acc[i][v]);
+                }
+            }
+            // Past the last step this may point beyond `B`: it is not read there.
+            b = b.wrapping_add(t.b_rs);
+            off += t.a_cs;
+        }
+        let alpha = S::splat(t.alpha);
+        let beta = S::splat(t.beta);
+        let last = t.nr - (NV - 1) * S::W;
+        for (i, acc) in acc.iter().enumerate() {
+            let c = t.c.add(i * t.ldc);
+            for (v, &x) in acc.iter().enumerate() {
+                let c = c.add(v * S::W);
+                let x = if t.alpha == 1.0 { x } else { S::mul(alpha, x) };
+                if v + 1 < NV || last == S::W {
+                    let x = if t.beta == 0.0 {
+                        x
+                    } else {
+                        S::mul_add(beta, S::load(c), x)
+                    };
+                    S::store(c, x);
+                } else {
+                    let x = if t.beta == 0.0 {
+                        x
+                    } else {
+                        S::mul_add(beta, S::load_part(c, last), x)
+                    };
+                    S::store_part(c, x, last);
+                }
+            }
+        }
+    }
+}
+
+/// A register blocking: vector type, rows and vectors of the full tile, and the dispatch
+/// to the kernel instantiated for an edge tile's exact size.
+pub(super) trait Kernel {
+    /// The vectors.
+    type S: Simd;
+    /// Rows of a full tile.
+    const MR: usize;
+    /// Vectors of columns of a full tile.
+    const NV: usize;
+    /// Runs the kernel for `mr <= MR` rows and `nv <= NV` vectors.
+    ///
+    /// # Safety
+    /// As [`tile`].
+    unsafe fn run(mr: usize, nv: usize, t: &Tile);
+}
+
+/// Implements [`Kernel`] for `$name`: `rows` and `vecs` list `1..=MR` and `1..=NV`.
+macro_rules! kernel {
+    ($name:ident, $s:ty, rows $rows:tt, vecs [$($v:literal)*]) => {
+        impl $crate::kernels::gemm::blocked::Kernel for $name {
+            type S = $s;
+            const MR: usize = kernel!(@last $rows);
+            const NV: usize = kernel!(@last [$($v)*]);
+            #[inline(always)]
+            unsafe fn run(mr: usize, nv: usize, t: &$crate::kernels::gemm::blocked::Tile) {
+                // SAFETY: by the caller.
+                unsafe {
+                    match nv {
+                        $($v => kernel!(@rows $s, mr, $v, t, $rows),)*
+                        _ => unreachable!(),
+                    }
+                }
+            }
+        }
+    };
+    (@rows $s:ty, $mr:ident, $v:literal, $t:ident, [$($r:literal)*]) => {
+        match $mr {
+            $($r => $crate::kernels::gemm::blocked::tile::<$s, $r, $v>($t),)*
+            _ => unreachable!(),
+        }
+    };
+    (@last [$($x:literal)*]) => { [$($x),*][[$($x),*].len() - 1] };
+}
+
+/// `c = alpha · op(a) · op(b) + beta · c` (row-major `c`, `m × n`) through the strides
+/// of `op(a)` and `op(b)`, `buf` holding at least [`packed_len`] floats.
+///
+/// # Safety
+/// Every index of `op(a)` (`m × k`), `op(b)` (`k × n`) and `c` reached through these strides
+/// must lie in its slice; `K::S`'s instructions must be available.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm<K: Kernel>(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: *const f32,
+    (ars, acs): (usize, usize),
+    b: *const f32,
+    (brs, bcs): (usize, usize),
+    beta: f32,
+    c: *mut f32,
+    buf: *mut f32,
+) {
+    let w = K::S::W;
+    let nr = K::NV * w;
+    // Even depth blocks: 600 = 300 + 300, not 512 + 88.
+    let kc_max = k.div_ceil(k.div_ceil(KC));
+    // Shallow depth blocks leave room for wider column blocks: as many whole slivers as
+    // fit the buffer (for a 64-deep product, 2048 columns: `A` is swept once, not 8 times).
+    let nc_max = (KC * NC / kc_max / nr * nr).max(nr);
+    // SAFETY: by the caller; the packed slivers fill at most `kc_max · nc` rounded up to
+    // whole vectors, within `packed_len`.
+    unsafe {
+        let mut jc = 0;
+        while jc < n {
+            let nc = nc_max.min(n - jc);
+            let mut pc = 0;
+            while pc < k {
+                let kc = kc_max.min(k - pc);
+                // Row-major `op(B)` is read in place, in whole slivers; the rest is packed.
+                let direct = if bcs == 1 && m <= DIRECT_MAX_M {
+                    nc / nr * nr
+                } else {
+                    0
+                };
+                if direct < nc {
+                    let at = b.add(pc * brs + (jc + direct) * bcs);
+                    pack_b::<K::S>(kc, nc - direct, nr, at, brs, bcs, buf);
+                }
+                let beta = if pc == 0 { beta } else { 1.0 };
+                let mut ir = 0;
+                while ir < m {
+                    let mr = K::MR.min(m - ir);
+                    let mut t = Tile {
+                        kc,
+                        a: a.add(ir * ars + pc * acs),
+                        a_rs: ars,
+                        a_cs: acs,
+                        b: buf,
+                        b_rs: 0,
+                        c: c.add(ir * n + jc),
+                        ldc: n,
+                        nr,
+                        alpha,
+                        beta,
+                    };
+                    let mut packed = buf.cast_const();
+                    let mut jr = 0;
+                    while jr < nc {
+                        t.nr = nr.min(nc - jr);
+                        let nv = t.nr.div_ceil(w);
+                        if jr < direct {
+                            t.b = b.add(pc * brs + jc + jr);
+                            t.b_rs = brs;
+                        } else {
+                            t.b = packed;
+                            t.b_rs = nv * w;
+                            packed = packed.add(kc * nv * w);
+                        }
+                        K::run(mr, nv, &t);
+                        t.c = t.c.add(t.nr);
+                        jr += nr;
+                    }
+                    ir += K::MR;
+                }
+                pc += kc;
+            }
+            jc += nc;
+        }
+    }
+}
+
+/// Packs the `kc × nc` block of `op(b)` at `b` into slivers of `nr` columns (the last one
+/// of whole vectors), each `kc` rows of its width, zero-padded.
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_b<S: Simd>(
+    kc: usize,
+    nc: usize,
+    nr: usize,
+    b: *const f32,
+    brs: usize,
+    bcs: usize,
+    mut dst: *mut f32,
+) {
+    let w = S::W;
+    // SAFETY: by the caller.
+    unsafe {
+        let mut j0 = 0;
+        while j0 < nc {
+            let cols = nr.min(nc - j0);
+            let width = cols.next_multiple_of(w);
+            if bcs == 1 {
+                for p in 0..kc {
+                    let src = b.add(p * brs + j0);
+                    let d = dst.add(p * width);
+                    core::ptr::copy_nonoverlapping(src, d, cols);
+                    for j in cols..width {
+                        *d.add(j) = 0.0;
+                    }
+                }
+            } else {
+                // Column j of the sliver is row j of the stored (transposed) matrix: whole
+                // `w × w` blocks transposed in registers where the depth is contiguous.
+                let blocks = if brs == 1 { cols / w * w } else { 0 };
+                let depth = kc / w * w;
+                for j in (0..blocks).step_by(w) {
+                    let src = b.add((j0 + j) * bcs);
+                    for p in (0..depth).step_by(w) {
+                        S::transpose(src.add(p), bcs, dst.add(p * width + j), width);
+                    }
+                }
+                for j in 0..cols {
+                    let src = b.add((j0 + j) * bcs);
+                    let from = if j < blocks { depth } else { 0 };
+                    for p in from..kc {
+                        *dst.add(p * width + j) = *src.add(p * brs);
+                    }
+                }
+                for p in 0..kc {
+                    for j in cols..width {
+                        *dst.add(p * width + j) = 0.0;
+                    }
+                }
+            }
+            dst = dst.add(kc * width);
+            j0 += nr;
+        }
+    }
+}
+
+/// AVX-512: tiles of 6 rows × 64 columns (24 of the 32 vector registers accumulate; 8 × 48
+/// and 12 × 32 measured the same or slower on the workloads' shapes).
+#[cfg(target_arch = "x86_64")]
+struct Avx512Kernel;
+#[cfg(target_arch = "x86_64")]
+kernel!(Avx512Kernel, super::simd::Avx512, rows [1 2 3 4 5 6], vecs [1 2 3 4]);
+
+/// AVX2 + FMA: tiles of 6 rows × 16 columns (12 of the 16 vector registers accumulate).
+#[cfg(target_arch = "x86_64")]
+struct Avx2Kernel;
+#[cfg(target_arch = "x86_64")]
+kernel!(Avx2Kernel, super::simd::Avx2, rows [1 2 3 4 5 6], vecs [1 2]);
+
+/// Portable: tiles of 4 rows × 16 columns in plain arrays.
+struct PortableKernel;
+kernel!(PortableKernel, super::simd::Lanes8, rows [1 2 3 4], vecs [1 2]);
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_avx512(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: *const f32,
+    sa: (usize, usize),
+    b: *const f32,
+    sb: (usize, usize),
+    beta: f32,
+    c: *mut f32,
+    buf: *mut f32,
+) {
+    // SAFETY: by the caller.
+    unsafe { gemm::<Avx512Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_avx2(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: *const f32,
+    sa: (usize, usize),
+    b: *const f32,
+    sb: (usize, usize),
+    beta: f32,
+    c: *mut f32,
+    buf: *mut f32,
+) {
+    // SAFETY: by the caller.
+    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf) }
+}
+
+/// The instruction sets the running CPU has (detected once by `std`), or, without `std`,
+/// those the build targets.
+#[cfg(target_arch = "x86_64")]
+fn has(avx512: bool) -> bool {
+    #[cfg(feature = "std")]
+    {
+        let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        avx2 && (!avx512 || std::is_x86_feature_detected!("avx512f"))
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(all(target_feature = "avx2", target_feature = "fma"))
+            && (!avx512 || cfg!(target_feature = "avx512f"))
+    }
+}
+
+/// [`gemm`] with the best kernel for this CPU and a packing buffer: the calling thread's
+/// own, allocated on its first call and reused (with `std`), or a fresh one (without).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    sa: (usize, usize),
+    b: &[f32],
+    sb: (usize, usize),
+    beta: f32,
+    c: &mut [f32],
+) {
+    let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+    with_buffer(packed_len(n, k), |buf| {
+        // SAFETY: `super::gemm` checked the slices against the strides; `buf` has room for
+        // `packed_len`; the kernel's instruction set was detected.
+        unsafe {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if has(true) {
+                    return gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf);
+                }
+                if has(false) {
+                    return gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf);
+                }
+            }
+            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+        }
+    });
+}
+
+/// Largest packing buffer, in floats (plus a cache line for alignment).
+#[cfg(any(feature = "std", test))]
+const BUF_LEN: usize = KC * NC + 16;
+
+/// Runs `f` with a 64-byte-aligned buffer of at least `len <= KC · NC` floats (not
+/// initialised).
+#[cfg(feature = "std")]
+fn with_buffer(len: usize, f: impl FnOnce(*mut f32)) {
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+    debug_assert!(len <= KC * NC);
+    std::thread_local! {
+        static BUF: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    }
+    let f = core::cell::Cell::new(Some(f));
+    let call = |buf: &mut Vec<f32>| {
+        if buf.capacity() < BUF_LEN {
+            *buf = Vec::with_capacity(BUF_LEN);
+        }
+        let p = buf.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+        (f.take().expect("called once"))(p.wrapping_add(p.align_offset(64)));
+    };
+    // A thread being torn down (or a re-entrant call) gets a buffer of its own.
+    let done = BUF
+        .try_with(|b| b.try_borrow_mut().map(|mut b| call(&mut b)).is_ok())
+        .unwrap_or(false);
+    if !done {
+        call(&mut Vec::new());
+    }
+}
+
+#[cfg(not(feature = "std"))]
+fn with_buffer(len: usize, f: impl FnOnce(*mut f32)) {
+    let mut buf = alloc::vec::Vec::<f32>::with_capacity(len + 16);
+    let p = buf.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+    f(p.wrapping_add(p.align_offset(64)));
+}
+
+/// Runs [`gemm`] with every kernel this CPU can run, on copies of `c`: (kernel, result).
+#[cfg(test)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn each_kernel(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    sa: (usize, usize),
+    b: &[f32],
+    sb: (usize, usize),
+    beta: f32,
+    c: &[f32],
+) -> alloc::vec::Vec<(&'static str, alloc::vec::Vec<f32>)> {
+    use alloc::vec::Vec;
+    let mut out = Vec::new();
+    let mut buf = Vec::<f32>::with_capacity(BUF_LEN);
+    let p = buf.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+    let buf = p.wrapping_add(p.align_offset(64));
+    let (a, b) = (a.as_ptr(), b.as_ptr());
+    let mut run = |name, f: &dyn Fn(*mut f32)| {
+        let mut c = c.to_vec();
+        f(c.as_mut_ptr());
+        out.push((name, c));
+    };
+    // SAFETY: the caller's shapes match the slices; each kernel runs only where detected.
+    unsafe {
+        run("portable", &|c| {
+            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+        });
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has(false) {
+                run("avx2", &|c| gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf));
+            }
+            if has(true) {
+                run("avx512", &|c| {
+                    gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+                });
+            }
+        }
+    }
+    out
+}

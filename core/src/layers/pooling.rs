@@ -1,0 +1,336 @@
+//! Window geometry and loops shared by the pooling layers.
+//!
+//! Samples are channels-last and row-major: the value of channel `c` at row `i`, column `j`
+//! of a `H`×`W`×`C` sample is at `(i * W + j) * C + c`. Every loop runs over
+//! batch × output rows × output columns × window cells with the `C` channels innermost, over
+//! contiguous rows of `C` values, so the channel loops vectorise. The 1D layers are the 2D
+//! case with a height of one ([`Axis::UNIT`]). Nothing here allocates.
+//!
+//! Keras's semantics, checked against Keras 3.15 (JAX backend, which agrees with TF here):
+//! - output sizes: `valid` gives `floor((n - pool) / stride) + 1`, `same` gives
+//!   `ceil(n / stride)`;
+//! - `same` pads `max((out - 1) * stride + pool - n, 0)` cells in all, half of them
+//!   (rounded down) before the first cell and the rest, including the odd one, after the
+//!   last (bottom / right);
+//! - max pooling pads with `-inf`, so a padded cell never wins; average pooling divides by
+//!   the number of *input* cells in the window, so padded cells are not counted;
+//! - max pooling's gradient goes to the first maximum of a window in row-major order, and a
+//!   NaN in a window makes its maximum NaN.
+
+/// One spatial axis of a pooling window: Keras's geometry, as numbers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Axis {
+    /// Input length.
+    pub n: usize,
+    /// Window length.
+    pub pool: usize,
+    /// Step between windows.
+    pub stride: usize,
+    /// Padding cells before the first input cell (`same` only).
+    pub pad: usize,
+    /// Output length.
+    pub out: usize,
+}
+
+/// Cells of one max-pooling window are numbered in `f32`, which holds integers exactly up
+/// to 2^24; `model!` rejects larger windows.
+pub(crate) const MAX_WINDOW_CELLS: usize = 1 << 24;
+
+impl Axis {
+    /// The axis of a 1D layer's missing height: one cell, one window.
+    pub(crate) const UNIT: Axis = Axis {
+        n: 1,
+        pool: 1,
+        stride: 1,
+        pad: 0,
+        out: 1,
+    };
+
+    /// Whether these are the numbers Keras computes for `padding = "valid"` or `"same"`.
+    pub(crate) const fn is_keras(self) -> bool {
+        let Axis {
+            n,
+            pool,
+            stride,
+            pad,
+            out,
+        } = self;
+        if n == 0 || pool == 0 || stride == 0 || out == 0 {
+            return false;
+        }
+        let valid = n >= pool && pad == 0 && out == (n - pool) / stride + 1;
+        let same = out == n.div_ceil(stride)
+            && match (out - 1).checked_mul(stride) {
+                Some(s) => match s.checked_add(pool) {
+                    Some(end) => pad == end.saturating_sub(n) / 2,
+                    None => false,
+                },
+                None => false,
+            };
+        valid || same
+    }
+
+    /// The input cells `lo..hi` under output cell `o`, padding excluded. Never empty for a
+    /// Keras geometry: `pad < pool` and the last window starts before the last cell.
+    #[inline]
+    fn cells(self, o: usize) -> (usize, usize) {
+        let start = o * self.stride;
+        let lo = start.saturating_sub(self.pad);
+        let hi = (start + self.pool).saturating_sub(self.pad).min(self.n);
+        (lo, hi)
+    }
+
+    /// The most input cells a window can cover.
+    pub(crate) const fn max_cells(self) -> usize {
+        if self.pool < self.n {
+            self.pool
+        } else {
+            self.n
+        }
+    }
+}
+
+/// Whether `v` replaces `best` as a window's maximum: a larger value (so the first of equal
+/// maxima stays), or the first NaN.
+#[inline(always)]
+fn takes(v: f32, best: f32) -> bool {
+    v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// The `c` values at row `i`, column `j` of a sample `w` columns wide.
+#[inline(always)]
+fn at(sample: &[f32], w: usize, c: usize, i: usize, j: usize) -> &[f32] {
+    &sample[(i * w + j) * c..][..c]
+}
+
+/// Max pooling. With `argmax`, also writes for each output value the number of the
+/// winning cell within its window (padding excluded, row-major), as an exact `f32`.
+pub(crate) fn max_forward(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    mut argmax: Option<&mut [f32]>,
+    batch: usize,
+) {
+    let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    for b in 0..batch {
+        let xs = &x[b * in_len..][..in_len];
+        for oh in 0..h.out {
+            let (h0, h1) = h.cells(oh);
+            for ow in 0..w.out {
+                let (w0, w1) = w.cells(ow);
+                let o = b * out_len + (oh * w.out + ow) * c;
+                let best = &mut y[o..o + c];
+                best.copy_from_slice(at(xs, w.n, c, h0, w0));
+                match argmax.as_deref_mut() {
+                    None => {
+                        for i in h0..h1 {
+                            for j in w0..w1 {
+                                for (m, &v) in best.iter_mut().zip(at(xs, w.n, c, i, j)) {
+                                    // A select, not a branch: the loop vectorises.
+                                    *m = if takes(v, *m) { v } else { *m };
+                                }
+                            }
+                        }
+                    }
+                    Some(argmax) => {
+                        let idx = &mut argmax[o..o + c];
+                        idx.fill(0.0);
+                        let mut k = 0.0f32;
+                        for i in h0..h1 {
+                            for j in w0..w1 {
+                                let row = at(xs, w.n, c, i, j);
+                                for ((m, id), &v) in best.iter_mut().zip(idx.iter_mut()).zip(row) {
+                                    let t = takes(v, *m);
+                                    *m = if t { v } else { *m };
+                                    *id = if t { k } else { *id };
+                                }
+                                k += 1.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Max pooling's input gradient: each output's gradient goes to the cell `argmax` names
+/// (windows may overlap, so contributions add up).
+pub(crate) fn max_backward(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    argmax: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+) {
+    let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    dx[..batch * in_len].fill(0.0);
+    for b in 0..batch {
+        let dxs = &mut dx[b * in_len..][..in_len];
+        for oh in 0..h.out {
+            let (h0, _) = h.cells(oh);
+            for ow in 0..w.out {
+                let (w0, w1) = w.cells(ow);
+                let width = w1 - w0;
+                let o = b * out_len + (oh * w.out + ow) * c;
+                for (ch, (&k, &g)) in argmax[o..o + c].iter().zip(&dy[o..o + c]).enumerate() {
+                    let k = k as usize;
+                    let (i, j) = (h0 + k / width, w0 + k % width);
+                    dxs[(i * w.n + j) * c + ch] += g;
+                }
+            }
+        }
+    }
+}
+
+/// Average pooling over the input cells of each window (padded cells are not counted).
+pub(crate) fn avg_forward(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    for b in 0..batch {
+        let xs = &x[b * in_len..][..in_len];
+        for oh in 0..h.out {
+            let (h0, h1) = h.cells(oh);
+            for ow in 0..w.out {
+                let (w0, w1) = w.cells(ow);
+                let o = b * out_len + (oh * w.out + ow) * c;
+                let sum = &mut y[o..o + c];
+                sum.fill(0.0);
+                for i in h0..h1 {
+                    for j in w0..w1 {
+                        for (s, &v) in sum.iter_mut().zip(at(xs, w.n, c, i, j)) {
+                            *s += v;
+                        }
+                    }
+                }
+                let count = ((h1 - h0) * (w1 - w0)) as f32;
+                sum.iter_mut().for_each(|s| *s /= count);
+            }
+        }
+    }
+}
+
+/// Average pooling's input gradient. Divides `dy` in place by each window's cell count.
+pub(crate) fn avg_backward(h: Axis, w: Axis, c: usize, dy: &mut [f32], dx: &mut [f32], batch: usize) {
+    let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    dx[..batch * in_len].fill(0.0);
+    for b in 0..batch {
+        let dxs = &mut dx[b * in_len..][..in_len];
+        for oh in 0..h.out {
+            let (h0, h1) = h.cells(oh);
+            for ow in 0..w.out {
+                let (w0, w1) = w.cells(ow);
+                let o = b * out_len + (oh * w.out + ow) * c;
+                let g = &mut dy[o..o + c];
+                let count = ((h1 - h0) * (w1 - w0)) as f32;
+                g.iter_mut().for_each(|v| *v /= count);
+                for i in h0..h1 {
+                    for j in w0..w1 {
+                        let d = &mut dxs[(i * w.n + j) * c..][..c];
+                        for (d, &v) in d.iter_mut().zip(&*g) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The mean over `cells` rows of `c` channels, per sample.
+pub(crate) fn global_avg_forward(cells: usize, c: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    for b in 0..batch {
+        let xs = &x[b * cells * c..][..cells * c];
+        let sum = &mut y[b * c..][..c];
+        sum.fill(0.0);
+        for row in xs.chunks_exact(c) {
+            for (s, &v) in sum.iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        sum.iter_mut().for_each(|s| *s /= cells as f32);
+    }
+}
+
+/// The global mean's input gradient: `dy / cells` in every cell.
+pub(crate) fn global_avg_backward(cells: usize, c: usize, dy: &[f32], dx: &mut [f32], batch: usize) {
+    for b in 0..batch {
+        let g = &dy[b * c..][..c];
+        for row in dx[b * cells * c..][..cells * c].chunks_exact_mut(c) {
+            for (d, &v) in row.iter_mut().zip(g) {
+                *d = v / cells as f32;
+            }
+        }
+    }
+}
+
+/// Whether `v` is the global maximum `m` (NaN counts as equal to a NaN maximum).
+#[inline(always)]
+fn ties(v: f32, m: f32) -> bool {
+    v == m || (v.is_nan() && m.is_nan())
+}
+
+/// The maximum over `cells` rows of `c` channels, per sample. With `counts`, also writes
+/// how many cells reach each maximum (for the backward pass).
+pub(crate) fn global_max_forward(
+    cells: usize,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    mut counts: Option<&mut [f32]>,
+    batch: usize,
+) {
+    for b in 0..batch {
+        let xs = &x[b * cells * c..][..cells * c];
+        let best = &mut y[b * c..][..c];
+        best.copy_from_slice(&xs[..c]);
+        for row in xs.chunks_exact(c) {
+            for (m, &v) in best.iter_mut().zip(row) {
+                *m = if takes(v, *m) { v } else { *m };
+            }
+        }
+        if let Some(counts) = counts.as_deref_mut() {
+            let n = &mut counts[b * c..][..c];
+            n.fill(0.0);
+            for row in xs.chunks_exact(c) {
+                for ((n, &m), &v) in n.iter_mut().zip(&*best).zip(row) {
+                    *n += f32::from(u8::from(ties(v, m)));
+                }
+            }
+        }
+    }
+}
+
+/// The global maximum's input gradient: each output's gradient is shared equally by the
+/// cells that reach the maximum, as Keras's `ops.max` (JAX and TF) differentiates. `counts`
+/// is what [`global_max_forward`] wrote.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn global_max_backward(
+    cells: usize,
+    c: usize,
+    x: &[f32],
+    y: &[f32],
+    counts: &[f32],
+    dy: &mut [f32],
+    dx: &mut [f32],
+    batch: usize,
+) {
+    for b in 0..batch {
+        let m = &y[b * c..][..c];
+        let g = &mut dy[b * c..][..c];
+        for (g, &n) in g.iter_mut().zip(&counts[b * c..][..c]) {
+            *g /= n;
+        }
+        let xs = &x[b * cells * c..][..cells * c];
+        let dxs = &mut dx[b * cells * c..][..cells * c];
+        for (d, row) in dxs.chunks_exact_mut(c).zip(xs.chunks_exact(c)) {
+            for (((d, &v), &m), &g) in d.iter_mut().zip(row).zip(m).zip(&*g) {
+                *d = if ties(v, m) { g } else { 0.0 };
+            }
+        }
+    }
+}
