@@ -190,3 +190,47 @@ impl Dataset {
         Ok((self.select(&first), self.select(&last)))
     }
 }
+
+/// Standardisation `x' = (x - mean) / std` with one mean and standard deviation over all
+/// input values, fitted on training data and applied to any data (as Keras's
+/// `Normalization(axis=None)` layer after `adapt`).
+///
+/// ```
+/// use kerust::data::{Dataset, Standardizer, Target};
+/// let mut train = Dataset::new(vec![0.0, 2.0, 4.0, 6.0], &[2], Target::Classes(vec![0, 1]))?;
+/// let s = Standardizer::fit(&train)?;
+/// assert_eq!((s.mean, s.std), (3.0, 5.0f32.sqrt()));
+/// s.apply(&mut train);
+/// assert!(train.x.iter().sum::<f32>().abs() < 1e-6);
+/// # Ok::<(), kerust::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Standardizer {
+    /// The mean of the training inputs.
+    pub mean: f32,
+    /// Their standard deviation (population, as Keras's `adapt`).
+    pub std: f32,
+}
+
+impl Standardizer {
+    /// Fits mean and standard deviation on `data`'s inputs (computed in `f64`). Fails on an
+    /// empty dataset or constant inputs (zero deviation).
+    pub fn fit(data: &Dataset) -> Result<Self> {
+        if data.x.is_empty() {
+            return Err(Error::data("cannot fit a standardisation on an empty dataset"));
+        }
+        let n = data.x.len() as f64;
+        let mean = data.x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let var = data.x.iter().map(|&v| (f64::from(v) - mean) * (f64::from(v) - mean)).sum::<f64>() / n;
+        if var.is_nan() || var <= 0.0 {
+            return Err(Error::data("inputs are constant: their standard deviation is zero"));
+        }
+        Ok(Standardizer { mean: mean as f32, std: libm::sqrt(var) as f32 })
+    }
+
+    /// Standardises `data`'s inputs in place.
+    pub fn apply(&self, data: &mut Dataset) {
+        let inv = 1.0 / self.std;
+        data.x.iter_mut().for_each(|v| *v = (*v - self.mean) * inv);
+    }
+}

@@ -14,12 +14,16 @@ use crate::Model;
 
 /// Smallest number of rows worth a shard of its own.
 pub(crate) const MIN_SHARD_ROWS: usize = 64;
+/// Workspace values per shard below which a shard would be too small to be worth a task:
+/// models with large per-sample workspaces (convolutions) get shards of fewer rows.
+pub(crate) const MIN_SHARD_WORK: usize = 1 << 16;
 /// Most shards per batch.
 pub(crate) const MAX_SHARDS: usize = 8;
 
 /// How many shards a batch of `batch` rows is cut into.
-pub(crate) fn shard_count(batch: usize) -> usize {
-    (batch / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS)
+pub(crate) fn shard_count(batch: usize, workspace: usize) -> usize {
+    let min_rows = (MIN_SHARD_WORK / workspace.max(1)).clamp(8, MIN_SHARD_ROWS);
+    (batch / min_rows).clamp(1, MAX_SHARDS)
 }
 
 /// The rows of shard `s` of `n` in a batch of `batch`.
@@ -113,7 +117,7 @@ mod tests {
     #[test]
     fn shards_cover_the_batch() {
         for batch in [1, 63, 64, 128, 129, 1000, 5000] {
-            let n = shard_count(batch);
+            let n = shard_count(batch, 1000);
             assert!((1..=MAX_SHARDS).contains(&n));
             let mut next = 0;
             for s in 0..n {
@@ -124,7 +128,11 @@ mod tests {
             }
             assert_eq!(next, batch);
         }
-        assert_eq!(shard_count(32), 1);
-        assert_eq!(shard_count(128), 2);
+        // Small per-sample work (an MLP): 64-row shards.
+        assert_eq!(shard_count(32, 1000), 1);
+        assert_eq!(shard_count(128, 1000), 2);
+        // Large per-sample work (a CNN): shards of a few rows.
+        assert_eq!(shard_count(32, 100_000), 4);
+        assert_eq!(shard_count(8, 100_000), 1);
     }
 }

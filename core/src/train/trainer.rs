@@ -382,7 +382,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         }
 
         // Layers with batch statistics see the whole batch at once.
-        let n = if M::WHOLE_BATCH { 1 } else { shard_count(b) };
+        let n = if M::WHOLE_BATCH { 1 } else { shard_count(b, M::WORKSPACE) };
         while self.shards.len() < n {
             self.shards.push(Shard::new(&self.metrics, width));
         }
