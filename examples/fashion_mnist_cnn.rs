@@ -12,8 +12,8 @@
 //! ```
 //! `--quick` trains one epoch on 3,000 samples and tests on 1,000 (a smoke test).
 
-use kerust::datasets::fashion_mnist::{fashion_mnist, DEBIAN_DIR};
 use kerust::data::Standardizer;
+use kerust::datasets::fashion_mnist::{fashion_mnist, DEBIAN_DIR};
 use kerust::optim::schedules::CosineDecay;
 use kerust::prelude::*;
 
@@ -61,7 +61,10 @@ fn main() -> Result<(), kerust::Error> {
     let model = ConvNet::new(0);
     model.summary();
     let mut trainer = model.compile(
-        Adam::new(lr).with_schedule(CosineDecay::new(lr, (epochs * train.len().div_ceil(batch)) as u64)),
+        Adam::new(lr).with_schedule(CosineDecay::new(
+            lr,
+            (epochs * train.len().div_ceil(batch)) as u64,
+        )),
         SparseCategoricalCrossentropy::from_logits(),
         [Metric::Accuracy],
     );

@@ -58,6 +58,8 @@ pub use kerust_macros::model;
 pub mod prelude {
     pub use crate::model;
     #[cfg(feature = "std")]
+    pub use kerust_core::io::safetensors::WeightsExt;
+    #[cfg(feature = "std")]
     pub use kerust_core::train::{AucCurve, F1Average};
     #[cfg(feature = "std")]
     pub use kerust_core::{

@@ -2,8 +2,10 @@
 
 mod callbacks;
 mod conv;
+mod conv_extra;
 mod gradients;
 mod history;
 mod normalization;
+mod persistence;
 mod pooling;
 mod training;

@@ -221,11 +221,21 @@ impl Standardizer {
         }
         let n = data.x.len() as f64;
         let mean = data.x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        let var = data.x.iter().map(|&v| (f64::from(v) - mean) * (f64::from(v) - mean)).sum::<f64>() / n;
+        let var = data
+            .x
+            .iter()
+            .map(|&v| (f64::from(v) - mean) * (f64::from(v) - mean))
+            .sum::<f64>()
+            / n;
         if var.is_nan() || var <= 0.0 {
-            return Err(Error::data("inputs are constant: their standard deviation is zero"));
+            return Err(Error::data(
+                "inputs are constant: their standard deviation is zero",
+            ));
         }
-        Ok(Standardizer { mean: mean as f32, std: libm::sqrt(var) as f32 })
+        Ok(Standardizer {
+            mean: mean as f32,
+            std: libm::sqrt(var) as f32,
+        })
     }
 
     /// Standardises `data`'s inputs in place.

@@ -38,6 +38,36 @@ pub enum Error {
         /// The shape that was found.
         found: alloc::vec::Vec<usize>,
     },
+    /// A weights or checkpoint file lacks a tensor the model has.
+    #[error(
+        "missing tensor `{name}`: the model expects shape {expected:?} (F32), the file has no such tensor"
+    )]
+    MissingTensor {
+        /// The tensor's name (`layer/param`).
+        name: String,
+        /// The shape the model expects.
+        expected: alloc::vec::Vec<usize>,
+    },
+    /// A weights or checkpoint file holds a tensor the model does not have.
+    #[error("unexpected tensor `{name}` with shape {found:?}: the model has no such parameter")]
+    UnexpectedTensor {
+        /// The tensor's name, as in the file.
+        name: String,
+        /// Its shape in the file.
+        found: alloc::vec::Vec<usize>,
+    },
+    /// A tensor is stored with another element type than the model's.
+    #[error("dtype mismatch for `{name}`: expected {expected} with shape {shape:?}, found {found}")]
+    DtypeMismatch {
+        /// The tensor's name.
+        name: String,
+        /// The element type the model expects (`F32`).
+        expected: &'static str,
+        /// The element type in the file.
+        found: String,
+        /// The shape the model expects.
+        shape: alloc::vec::Vec<usize>,
+    },
     /// An operating-system I/O error while reading or writing `path`.
     #[cfg(feature = "std")]
     #[error("cannot access {path}: {source}")]

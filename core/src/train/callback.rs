@@ -1,7 +1,7 @@
 //! Callbacks: hooks into the training loop, as Keras's `keras.callbacks.Callback`.
 
 use super::Logs;
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, OptimizerState};
 
 /// Whether training goes on after a hook.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,12 +19,49 @@ pub enum Control {
 pub struct Context<'a> {
     params: &'a mut [f32],
     optimizer: &'a mut dyn Optimizer,
+    steps_done: u64,
+    seed: u64,
 }
 
 impl<'a> Context<'a> {
-    /// A context over `params` and `optimizer`.
+    /// A context over `params` and `optimizer`; [`Context::steps_done`] is the optimizer's
+    /// iteration count and [`Context::seed`] 0 until [`Context::with_training_state`] sets them.
     pub fn new(params: &'a mut [f32], optimizer: &'a mut dyn Optimizer) -> Self {
-        Context { params, optimizer }
+        let steps_done = optimizer.iterations();
+        Context {
+            params,
+            optimizer,
+            steps_done,
+            seed: 0,
+        }
+    }
+
+    /// Sets the trainer's step count and the run's seed (what checkpoints record).
+    #[must_use]
+    pub fn with_training_state(mut self, steps_done: u64, seed: u64) -> Self {
+        self.steps_done = steps_done;
+        self.seed = seed;
+        self
+    }
+
+    /// The training steps the trainer has taken (see `Trainer::steps_done`).
+    pub fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// The seed of the running `fit`.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The optimizer's name (`"adam"`).
+    pub fn optimizer_name(&self) -> &'static str {
+        self.optimizer.name()
+    }
+
+    /// A copy of the optimizer's variables (for checkpoints).
+    pub fn optimizer_state(&self) -> OptimizerState {
+        self.optimizer.state()
     }
 
     /// The model's parameters, as one flat slice (see `Model::params`).

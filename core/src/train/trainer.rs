@@ -34,6 +34,8 @@ pub struct Trainer<M: Model, O: Optimizer, L: Loss> {
     /// Where each parameter tensor lies in the flat parameters.
     tensors: Vec<Range<usize>>,
     steps_done: u64,
+    /// The seed of the last `fit` (checkpoints record it).
+    seed: u64,
 }
 
 /// Which pass a batch runs.
@@ -65,6 +67,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             frozen: Vec::new(),
             tensors,
             steps_done: 0,
+            seed: 0,
         }
     }
 
@@ -108,8 +111,27 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         &self.tensors
     }
 
+    /// The training steps taken so far (by `fit` and `train_on_batch`). The dropout masks
+    /// of the next step derive from it, so checkpoints save it.
+    pub fn steps_done(&self) -> u64 {
+        self.steps_done
+    }
+
+    /// The `FitOptions::seed` of the last `fit` (or of the restored checkpoint; 0 before
+    /// either).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Restores the step count and seed of a checkpoint.
+    pub(crate) fn restore_progress(&mut self, steps_done: u64, seed: u64) {
+        self.steps_done = steps_done;
+        self.seed = seed;
+    }
+
     fn context(&mut self) -> Context<'_> {
-        Context::new(self.model.flat_mut(), &mut self.optimizer)
+        let (steps_done, seed) = (self.steps_done, self.seed);
+        Context::new(self.model.flat_mut(), &mut self.optimizer).with_training_state(steps_done, seed)
     }
 
     /// Trains the model (Keras's `model.fit`): epochs `initial_epoch..epochs` over `data`
@@ -177,6 +199,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                 (data, None, None)
             }
         };
+        self.seed = opts.seed;
         let n = train.len();
         let train_weights = combine_weights(train, sample_weight.map(|w| &w[..n]), opts.class_weight);
 
@@ -382,7 +405,11 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         }
 
         // Layers with batch statistics see the whole batch at once.
-        let n = if M::WHOLE_BATCH { 1 } else { shard_count(b, M::WORKSPACE) };
+        let n = if M::WHOLE_BATCH {
+            1
+        } else {
+            shard_count(b, M::WORKSPACE)
+        };
         while self.shards.len() < n {
             self.shards.push(Shard::new(&self.metrics, width));
         }

@@ -6,6 +6,7 @@ use syn::{Expr, Ident, Lit, UnOp};
 
 mod activation;
 mod conv;
+mod conv_extra;
 mod dense;
 mod dropout;
 mod normalization;
@@ -100,6 +101,9 @@ pub const SPECS: &[&Spec] = &[
     &dropout::DROPOUT,
     &conv::CONV2D,
     &conv::CONV1D,
+    &conv_extra::DEPTHWISE_CONV_2D,
+    &conv_extra::SEPARABLE_CONV_2D,
+    &conv_extra::CONV_2D_TRANSPOSE,
     &normalization::BATCH_NORMALIZATION,
     &normalization::LAYER_NORMALIZATION,
     &pooling::MAX_POOLING_1D,

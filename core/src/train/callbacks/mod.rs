@@ -7,7 +7,7 @@
 //! | [`LearningRateScheduler`] | `LearningRateScheduler` | sets the learning rate before each epoch |
 //! | [`TerminateOnNan`] | `TerminateOnNaN` | stops as soon as a batch's loss is NaN or infinite |
 //! | [`CsvLogger`] | `CSVLogger` | writes each epoch's logs to a CSV file |
-//! | [`ModelCheckpoint`] | `ModelCheckpoint` | hands the weights to a closure at each epoch, or at each improvement |
+//! | [`ModelCheckpoint`] | `ModelCheckpoint` | writes a checkpoint or the weights (or calls a closure) at each epoch, or at each improvement |
 //!
 //! Pass them to `fit` in [`FitOptions::callbacks`](super::FitOptions::callbacks); hooks run
 //! in list order.
@@ -57,7 +57,7 @@ mod terminate_on_nan;
 pub use csv_logger::CsvLogger;
 pub use early_stopping::EarlyStopping;
 pub use learning_rate_scheduler::LearningRateScheduler;
-pub use model_checkpoint::{ModelCheckpoint, SaveFreq};
+pub use model_checkpoint::{CheckpointFiles, CheckpointSaver, ModelCheckpoint, SaveFreq, SavePoint};
 pub use monitor::Mode;
 pub use reduce_lr_on_plateau::ReduceLrOnPlateau;
 pub use terminate_on_nan::TerminateOnNan;

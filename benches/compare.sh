@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# kerust vs PyTorch eager vs Keras 3 (JAX backend; TF backend for W2) on the reference
+# workloads W1..W6 (../shared/WORKLOADS.md), run back to back on this machine, then a
+# markdown table with ratios and the fp32 GEMM peak.
+#
+#   benches/compare.sh                 # everything (~15 min on a quiet 2-core machine)
+#   SKIP_PEERS=1 benches/compare.sh    # kerust only; reuses the peers' last results
+#   QUICK=1 benches/compare.sh         # smoke sizes everywhere (numbers meaningless)
+#
+# Needs the peers' venv (../shared/peers/README.md): PEERS_VENV, default /tmp/peers-venv.
+# Results go to OUTDIR (default target/compare): peers.jsonl, kerust.jsonl, peak.jsonl,
+# gemm.txt (one-thread GEMM, kerust vs matrixmultiply), machine.txt, table.md.
+# SYSTEMS (default "torch keras-jax keras-tf:W2") chooses the peers; an entry
+# `system:W1,W2` limits that system to those workloads.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
+PEERS_VENV=${PEERS_VENV:-/tmp/peers-venv}
+OUTDIR=${OUTDIR:-$ROOT/target/compare}
+SYSTEMS=${SYSTEMS:-"torch keras-jax keras-tf:W2"}
+mkdir -p "$OUTDIR"
+PY="$PEERS_VENV/bin/python"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+quick_peer=() quick_kerust=()
+if [[ -n "${QUICK:-}" ]]; then
+    quick_peer=(--smoke --max-wait 0)
+    quick_kerust=(--quick)
+fi
+
+echo "== building kerust's workloads (release)" >&2
+cargo build --release -p kerust-benches --bin workloads --bin gemm >&2
+# The binary as built now: later edits to the sources (by someone else, during the peers'
+# runs) do not change what is measured.
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+BINDIR=$(mktemp -d)
+cp "$TARGET_DIR/release/workloads" "$TARGET_DIR/release/gemm" "$BINDIR/"
+BIN=$BINDIR/workloads
+
+{
+    echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(grep -o -m1 -w avx512f /proc/cpuinfo || echo 'no avx512f')"
+    echo "kernel: $(uname -r); rustc: $(rustc --version)"
+    echo "started: $(date -u +%FT%TZ), load $(load)"
+} > "$OUTDIR/machine.txt"
+cat "$OUTDIR/machine.txt" >&2
+
+if [[ -z "${SKIP_PEERS:-}" ]]; then
+    [[ -x "$PY" ]] || { echo "no peers venv at $PEERS_VENV (see ../shared/peers/README.md)" >&2; exit 1; }
+    echo "== fp32 GEMM peak (torch / numpy sgemm), load $(load)" >&2
+    "$PY" "$ROOT/benches/compare/peak.py" | tee "$OUTDIR/peak.jsonl" >&2
+    echo "== one-thread GEMM: kerust vs matrixmultiply (the gemm bin), load $(load)" >&2
+    "$BINDIR/gemm" ${QUICK:+--quick} | tee "$OUTDIR/gemm.txt" >&2
+    : > "$OUTDIR/peers.jsonl"
+    for spec in $SYSTEMS; do
+        sys=${spec%%:*}
+        wl=()
+        [[ "$spec" == *:* ]] && wl=(--workloads "${spec#*:}")
+        echo "== $sys ${wl[*]:-} ($(date +%T), load $(load))" >&2
+        "$PY" "$PEERS_DIR/peers_bench.py" --system "$sys" ${wl[@]+"${wl[@]}"} \
+            --out "$OUTDIR/peers.jsonl" ${quick_peer[@]+"${quick_peer[@]}"} 2>&1 \
+            | grep --line-buffered -v -e '^WARNING: All log messages before absl' -e 'oneDNN custom operations are on' \
+            | grep --line-buffered -v '^{' >&2
+    done
+fi
+
+echo "== kerust ($(date +%T), load $(load))" >&2
+"$BIN" ${quick_kerust[@]+"${quick_kerust[@]}"} > "$OUTDIR/kerust.jsonl"
+echo "finished: $(date -u +%FT%TZ), load $(load)" >> "$OUTDIR/machine.txt"
+
+peak=()
+[[ -s "$OUTDIR/peak.jsonl" ]] && peak=(--peak "$OUTDIR/peak.jsonl")
+python3 "$ROOT/benches/compare/table.py" "$OUTDIR/kerust.jsonl" "$OUTDIR/peers.jsonl" ${peak[@]+"${peak[@]}"} \
+    | tee "$OUTDIR/table.md"
