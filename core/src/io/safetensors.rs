@@ -530,6 +530,31 @@ mod tests {
     }
 
     #[test]
+    fn writes_what_the_crate_reads_with_escaped_strings_and_sorted_metadata() {
+        let values = [1.0f32, -2.5];
+        let t = [F32Tensor {
+            name: "odd \"name\"\\\n".into(),
+            shape: std::vec![2],
+            values: &values,
+        }];
+        let meta = [("z", "last".to_string()), ("a", "first \u{1}".to_string())];
+        let bytes = safetensors_bytes(&t, &meta).unwrap();
+        assert_eq!(bytes, safetensors_bytes(&t, &meta).unwrap());
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        assert_eq!(n % 8, 0);
+        let header = core::str::from_utf8(&bytes[8..8 + n]).unwrap();
+        assert!(
+            header.starts_with(r#"{"__metadata__":{"a":"first \u0001","z":"last"}"#),
+            "{header}"
+        );
+        let file = SafetensorsFile::parse(&bytes).unwrap();
+        assert_eq!(file.meta("a"), Some("first \u{1}"));
+        let mut out = [0.0; 2];
+        decode_f32(file.bytes_of("odd \"name\"\\\n"), &mut out);
+        assert_eq!(out, values);
+    }
+
+    #[test]
     fn decodes_little_endian() {
         let mut out = [0.0; 2];
         decode_f32(&[0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0], &mut out);
