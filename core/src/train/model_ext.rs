@@ -59,8 +59,13 @@ pub trait ModelExt: Model + Sized {
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
+            // Whole runs of batches per job, so that each thread allocates (and the kernel
+            // zero-fills) its scratch once per call rather than once per rayon split: for a
+            // convnet that is `batch_size * SCRATCH` floats, tens of MB, per split.
+            let per_thread = n.div_ceil(batch_size).div_ceil(rayon::current_num_threads());
             y.par_chunks_mut(batch_size * out_len)
                 .zip(x.par_chunks(batch_size * in_len))
+                .with_min_len(per_thread.max(1))
                 .for_each_init(Vec::new, |scratch, (ys, xs)| run(xs, ys, scratch));
         }
         #[cfg(not(feature = "parallel"))]
