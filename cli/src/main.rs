@@ -1,0 +1,3 @@
+//! The `kerust` command-line tool.
+
+fn main() {}
