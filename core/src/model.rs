@@ -20,6 +20,9 @@ pub struct LayerInfo {
     pub output_shape: &'static [usize],
     /// The number of parameters, trainable or not (as Keras's summary counts them).
     pub params: usize,
+    /// The layer's call in `model!` syntax with every argument resolved and defaults left
+    /// out, e.g. `Dense(128, activation = relu)`: the same layer always reads the same.
+    pub describe: &'static str,
 }
 
 /// A statically shaped network, implemented by `model!`.

@@ -50,12 +50,14 @@ pub fn model(m: &Model) -> TokenStream {
         let kind = l.kind;
         let dims = &l.output;
         let ty = &l.ty;
+        let describe = &l.describe;
         quote! {
             #kr::LayerInfo {
                 name: #lname,
                 kind: #kind,
                 output_shape: &[#(#dims),*],
                 params: <#ty as #kr::Params>::COUNT,
+                describe: #describe,
             }
         }
     });
