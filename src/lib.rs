@@ -48,7 +48,7 @@ pub use kerust_core::{activations, init, kernels, layer, layers, losses, model, 
 pub use kerust_core::{datasets, gradcheck, io, train};
 #[cfg(feature = "alloc")]
 pub use kerust_core::{Error, Result};
-pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape};
+pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape, TensorInfo};
 
 /// Declares a statically shaped model; its documentation gives the grammar, the layers and
 /// what is generated.

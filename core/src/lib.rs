@@ -42,7 +42,7 @@ pub mod io;
 pub mod train;
 
 pub use layer::Layer;
-pub use model::{LayerInfo, Model};
+pub use model::{LayerInfo, Model, TensorInfo};
 pub use params::Params;
 pub use rng::Rng;
 pub use shape::Shape;

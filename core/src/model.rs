@@ -25,6 +25,23 @@ pub struct LayerInfo {
     pub describe: &'static str,
 }
 
+/// One input or output of a model: its place in the flat per-sample row.
+///
+/// A model with several inputs (outputs) takes (gives) each sample as one flat row, the
+/// inputs' (outputs') values side by side in declaration order; `offset` and `len` say
+/// where this one is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TensorInfo {
+    /// The node's name (for a sequential model: `"input"`, and the last layer's name).
+    pub name: &'static str,
+    /// The per-sample shape.
+    pub shape: &'static [usize],
+    /// Where its values start in the per-sample row.
+    pub offset: usize,
+    /// How many values it has per sample.
+    pub len: usize,
+}
+
 /// A statically shaped network, implemented by `model!`.
 ///
 /// Buffers are flat, row-major slices over a run-time batch: inputs hold
@@ -42,6 +59,12 @@ pub trait Model: Params + Send + Sync + 'static {
     const NAME: &'static str;
     /// The layers, in order, for summaries.
     const LAYERS: &'static [LayerInfo];
+    /// The inputs, in order; their values lie side by side in each row of
+    /// [`Model::Input`].
+    const INPUTS: &'static [TensorInfo];
+    /// The outputs, in order; their values lie side by side in each row of
+    /// [`Model::Output`].
+    const OUTPUTS: &'static [TensorInfo];
     /// Per-sample `f32` values of the training workspace ([`Model::forward_train`]).
     const WORKSPACE: usize;
     /// Per-sample `f32` values of the inference scratch ([`Model::forward_batch`]).

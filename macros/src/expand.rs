@@ -174,6 +174,8 @@ pub fn model(m: &Model) -> TokenStream {
         quote! { #kr::Layer::forward_train(&self.#f, #x, #o, #c, batch, rng); }
     });
     let out_len = last.output_len;
+    let in_dims = &m.input;
+    let last_name = last.decl.name.to_string();
     let out_offset = {
         let terms = m.layers.iter().enumerate().map(|(i, l)| {
             let ty = &l.ty;
@@ -280,6 +282,18 @@ pub fn model(m: &Model) -> TokenStream {
                 type Output = #out_ty;
                 const NAME: &'static str = #name_str;
                 const LAYERS: &'static [#kr::LayerInfo] = &[#(#infos),*];
+                const INPUTS: &'static [#kr::model::TensorInfo] = &[#kr::model::TensorInfo {
+                    name: "input",
+                    shape: &[#(#in_dims),*],
+                    offset: 0,
+                    len: <#in_ty as #kr::Shape>::LEN,
+                }];
+                const OUTPUTS: &'static [#kr::model::TensorInfo] = &[#kr::model::TensorInfo {
+                    name: #last_name,
+                    shape: &[#(#out_shape),*],
+                    offset: 0,
+                    len: #out_len,
+                }];
                 const WORKSPACE: usize = #workspace;
                 const SCRATCH: usize = #scratch_expr;
                 const WHOLE_BATCH: bool = false #(|| <#tys as #kr::Layer>::BATCH_STATS)*;
