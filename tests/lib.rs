@@ -3,6 +3,7 @@
 mod callbacks;
 mod conv;
 mod conv_extra;
+mod functional;
 mod gradients;
 mod history;
 mod normalization;

@@ -23,6 +23,10 @@ pub struct LayerInfo {
     /// The layer's call in `model!` syntax with every argument resolved and defaults left
     /// out, e.g. `Dense(128, activation = relu)`: the same layer always reads the same.
     pub describe: &'static str,
+    /// For a functional model, the nodes each call of the layer takes, as Keras's summary
+    /// writes them (`conv1[0][0]`: layer `conv1`, its first call, its only output); empty
+    /// for sequential models, whose layers take the previous one's output.
+    pub connected_to: &'static [&'static str],
 }
 
 /// One input or output of a model: its place in the flat per-sample row.
@@ -98,4 +102,36 @@ pub trait Model: Params + Send + Sync + 'static {
 
     /// Calls `f(layer, parameter, shape, values)` for every parameter tensor, in storage order.
     fn visit_params(&self, f: &mut ModelParamVisitor<'_>);
+}
+
+/// Copies, for each of `batch` rows of `row` values in `rows`, the `len` values at `offset`
+/// into `out` (sample after sample): one input of a model with several.
+#[doc(hidden)]
+pub fn gather_rows(rows: &[f32], row: usize, offset: usize, len: usize, out: &mut [f32], batch: usize) {
+    for (dst, src) in out[..batch * len]
+        .chunks_exact_mut(len)
+        .zip(rows.chunks_exact(row))
+    {
+        dst.copy_from_slice(&src[offset..offset + len]);
+    }
+}
+
+/// The inverse of [`gather_rows`]: writes `src` (sample after sample, `len` values each) at
+/// `offset` in each of `batch` rows of `row` values in `rows`.
+#[doc(hidden)]
+pub fn scatter_rows(src: &[f32], row: usize, offset: usize, len: usize, rows: &mut [f32], batch: usize) {
+    for (dst, s) in rows[..batch * row]
+        .chunks_exact_mut(row)
+        .zip(src.chunks_exact(len))
+    {
+        dst[offset..offset + len].copy_from_slice(s);
+    }
+}
+
+/// `dst += src`, element-wise: gradients meeting where a node feeds several others.
+#[doc(hidden)]
+pub fn add_assign(dst: &mut [f32], src: &[f32]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d += s;
+    }
 }

@@ -52,6 +52,7 @@ pub struct LayerDecl {
 }
 
 /// A positional argument (`128`) or a keyword argument (`activation = relu`).
+#[derive(Clone)]
 pub struct Arg {
     pub key: Option<Ident>,
     pub value: Expr,
@@ -59,76 +60,109 @@ pub struct Arg {
     pub tokens: TokenStream,
 }
 
+/// A `model!` invocation of either form.
+pub enum Decl {
+    /// `struct Name: Input<...> { layer: Kind(args), ... }`
+    Sequential(ModelDef),
+    /// `struct Name { x = Input<...>; h = Kind(args)(x); ...; outputs(h); }`
+    Functional(crate::graph::ast::GraphDef),
+}
+
+impl Parse for Decl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let (attrs, vis, name) = parse_head(input)?;
+        if input.peek(token::Brace) {
+            return crate::graph::ast::parse_body(input, attrs, vis, name).map(Decl::Functional);
+        }
+        parse_sequential(input, attrs, vis, name).map(Decl::Sequential)
+    }
+}
+
 impl Parse for ModelDef {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis: Visibility = input.parse()?;
-        if !input.peek(Token![struct]) {
-            return Err(input.error(
-                "expected `struct`, as in `model! { pub struct Mlp: Input<784> { out: Dense(10) } }`",
-            ));
-        }
-        let struct_token: Token![struct] = input.parse()?;
-        if !input.peek(Ident) {
-            return Err(error_after(
-                input,
-                struct_token,
-                "expected the model's name after `struct`, as in `struct Mlp: Input<784> { ... }`",
-            ));
-        }
-        let name: Ident = input.parse()?;
-        if !input.peek(Token![:]) {
-            return Err(error_after(
-                input,
-                &name,
-                "expected `: Input<...>` after the model name, as in `struct Mlp: Input<784> { ... }`",
-            ));
-        }
-        let colon: Token![:] = input.parse()?;
-        if !input.peek(Ident) {
-            return Err(error_after(
-                input,
-                colon,
-                "expected the input shape after `:`, as in `struct Mlp: Input<784> { ... }`",
-            ));
-        }
-        let input_decl: InputDecl = input.parse()?;
-        if !input.peek(token::Brace) {
-            return Err(error_after(
-                input,
-                &input_decl.tokens,
-                "expected the layers in braces after the input shape, as in `Input<784> { out: Dense(10) }`",
-            ));
-        }
-        let content;
-        let brace = braced!(content in input);
-        let mut layers = Vec::new();
-        while !content.is_empty() {
-            let layer = content.parse::<LayerDecl>()?;
-            if !content.is_empty() && !content.peek(Token![,]) {
-                return Err(content.error(format!(
-                    "expected `,` after layer `{}`; layers are separated by commas",
-                    layer.name
-                )));
-            }
-            layers.push(layer);
-            if content.is_empty() {
-                break;
-            }
-            content.parse::<Token![,]>()?;
-        }
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the model's closing brace"));
-        }
-        Ok(ModelDef {
-            attrs,
-            vis,
-            name,
-            input: input_decl,
-            layers,
-            body_span: brace.span.join(),
-        })
+        let (attrs, vis, name) = parse_head(input)?;
+        parse_sequential(input, attrs, vis, name)
     }
+}
+
+/// `#[attrs] vis struct Name`.
+fn parse_head(input: ParseStream) -> syn::Result<(Vec<Attribute>, Visibility, Ident)> {
+    let attrs = input.call(Attribute::parse_outer)?;
+    let vis: Visibility = input.parse()?;
+    if !input.peek(Token![struct]) {
+        return Err(input
+            .error("expected `struct`, as in `model! { pub struct Mlp: Input<784> { out: Dense(10) } }`"));
+    }
+    let struct_token: Token![struct] = input.parse()?;
+    if !input.peek(Ident) {
+        return Err(error_after(
+            input,
+            struct_token,
+            "expected the model's name after `struct`, as in `struct Mlp: Input<784> { ... }`",
+        ));
+    }
+    let name: Ident = input.parse()?;
+    Ok((attrs, vis, name))
+}
+
+/// The rest of a sequential declaration: `: Input<...> { layers }`.
+fn parse_sequential(
+    input: ParseStream,
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    name: Ident,
+) -> syn::Result<ModelDef> {
+    if !input.peek(Token![:]) {
+        return Err(error_after(
+            input,
+            &name,
+            "expected `: Input<...>` after the model name, as in `struct Mlp: Input<784> { ... }`",
+        ));
+    }
+    let colon: Token![:] = input.parse()?;
+    if !input.peek(Ident) {
+        return Err(error_after(
+            input,
+            colon,
+            "expected the input shape after `:`, as in `struct Mlp: Input<784> { ... }`",
+        ));
+    }
+    let input_decl: InputDecl = input.parse()?;
+    if !input.peek(token::Brace) {
+        return Err(error_after(
+            input,
+            &input_decl.tokens,
+            "expected the layers in braces after the input shape, as in `Input<784> { out: Dense(10) }`",
+        ));
+    }
+    let content;
+    let brace = braced!(content in input);
+    let mut layers = Vec::new();
+    while !content.is_empty() {
+        let layer = content.parse::<LayerDecl>()?;
+        if !content.is_empty() && !content.peek(Token![,]) {
+            return Err(content.error(format!(
+                "expected `,` after layer `{}`; layers are separated by commas",
+                layer.name
+            )));
+        }
+        layers.push(layer);
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    if !input.is_empty() {
+        return Err(input.error("unexpected tokens after the model's closing brace"));
+    }
+    Ok(ModelDef {
+        attrs,
+        vis,
+        name,
+        input: input_decl,
+        layers,
+        body_span: brace.span.join(),
+    })
 }
 
 impl Parse for InputDecl {
@@ -214,41 +248,47 @@ impl Parse for LayerDecl {
             )));
         }
         input.parse::<Token![:]>()?;
-        if !input.peek(Ident) {
-            return Err(input.error(format!(
-                "expected the kind of layer `{name}`, as in `{name}: Dense(64)`"
-            )));
-        }
-        let kind: Ident = input.parse()?;
-        if input.peek(Token![::]) {
-            return Err(input
-                .error("layer kinds are plain names resolved by `model!`; write `Dense(64)`, not a path"));
-        }
-        if input.peek(Token![<]) || input.peek(token::Bracket) || input.peek(token::Brace) {
-            return Err(input.error(format!(
-                "the arguments of `{kind}` go in parentheses, as in `{name}: Dense(64)`"
-            )));
-        }
-        let mut call_tokens = kind.to_token_stream();
-        let mut args = Vec::new();
-        if input.peek(token::Paren) {
-            let content;
-            let paren = parenthesized!(content in input);
-            let inner: TokenStream = content.fork().parse()?;
-            let list = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
-            args = list.into_iter().collect();
-            let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
-            group.set_span(paren.span.join());
-            call_tokens.extend(std::iter::once(proc_macro2::TokenTree::Group(group)));
-        }
-        Ok(LayerDecl {
-            attrs,
-            name,
-            kind,
-            args,
-            call_tokens,
-        })
+        parse_layer_rest(input, attrs, name)
     }
+}
+
+/// A layer declaration after its `name:`.
+pub fn parse_layer_rest(input: ParseStream, attrs: Vec<Attribute>, name: Ident) -> syn::Result<LayerDecl> {
+    if !input.peek(Ident) {
+        return Err(input.error(format!(
+            "expected the kind of layer `{name}`, as in `{name}: Dense(64)`"
+        )));
+    }
+    let kind: Ident = input.parse()?;
+    if input.peek(Token![::]) {
+        return Err(
+            input.error("layer kinds are plain names resolved by `model!`; write `Dense(64)`, not a path")
+        );
+    }
+    if input.peek(Token![<]) || input.peek(token::Bracket) || input.peek(token::Brace) {
+        return Err(input.error(format!(
+            "the arguments of `{kind}` go in parentheses, as in `{name}: Dense(64)`"
+        )));
+    }
+    let mut call_tokens = kind.to_token_stream();
+    let mut args = Vec::new();
+    if input.peek(token::Paren) {
+        let content;
+        let paren = parenthesized!(content in input);
+        let inner: TokenStream = content.fork().parse()?;
+        let list = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
+        args = list.into_iter().collect();
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
+        group.set_span(paren.span.join());
+        call_tokens.extend(std::iter::once(proc_macro2::TokenTree::Group(group)));
+    }
+    Ok(LayerDecl {
+        attrs,
+        name,
+        kind,
+        args,
+        call_tokens,
+    })
 }
 
 impl Parse for Arg {

@@ -11,14 +11,14 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Expr, Ident, Lit};
 
-use crate::ast::{LayerDecl, ModelDef};
+use crate::ast::{InputDecl, LayerDecl, ModelDef};
 use crate::ir::{numel, Layer, Model};
 use crate::layers::{self, parse_value, resolve, Args, Site, Spec};
 use crate::suggest;
 
 /// The most values one sample may have at any layer: arrays are limited to `isize::MAX`
 /// bytes, and the generated scratch holds two of the widest outputs.
-const MAX_VALUES: usize = isize::MAX as usize / 8;
+pub const MAX_VALUES: usize = isize::MAX as usize / 8;
 
 /// Why a declaration did not check, with what is still known of its shapes so that the
 /// fallback can keep the signatures the user's code relies on.
@@ -30,18 +30,18 @@ pub struct Failed {
 
 /// Collects errors so that all of them are reported at once.
 #[derive(Default)]
-struct Errors(Vec<syn::Error>);
+pub struct Errors(pub Vec<syn::Error>);
 
 impl Errors {
-    fn push(&mut self, e: syn::Error) {
+    pub fn push(&mut self, e: syn::Error) {
         self.0.push(e);
     }
 
-    fn spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+    pub fn spanned(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
         self.0.push(syn::Error::new_spanned(tokens, msg));
     }
 
-    fn into_result(self) -> Result<(), syn::Error> {
+    pub fn into_result(self) -> Result<(), syn::Error> {
         let mut all = self.0.into_iter();
         match all.next() {
             None => Ok(()),
@@ -56,7 +56,7 @@ impl Errors {
 /// Checks the declaration and infers every shape.
 pub fn check(def: &ModelDef) -> Result<Model<'_>, Failed> {
     let mut errors = Errors::default();
-    let input = check_input(def, &mut errors);
+    let input = check_input(&def.input, &mut errors);
     if def.layers.is_empty() {
         errors.push(syn::Error::new(
             def.body_span,
@@ -155,18 +155,18 @@ fn check_unique_names(def: &ModelDef, errors: &mut Errors) {
 }
 
 /// `Input<d0, ...>`: one to eight dimensions, each a positive integer literal.
-fn check_input(def: &ModelDef, errors: &mut Errors) -> Option<Vec<usize>> {
-    let dims = &def.input.dims;
+pub fn check_input(decl: &InputDecl, errors: &mut Errors) -> Option<Vec<usize>> {
+    let dims = &decl.dims;
     if dims.is_empty() {
         errors.spanned(
-            &def.input.tokens,
+            &decl.tokens,
             "`Input` needs at least one dimension\nhelp: write the shape of one sample, as in `Input<784>` or `Input<28, 28, 1>`",
         );
         return None;
     }
     if dims.len() > 8 {
         errors.spanned(
-            &def.input.tokens,
+            &decl.tokens,
             format!("`Input` has at most 8 dimensions, found {}", dims.len()),
         );
         return None;
@@ -195,7 +195,7 @@ fn check_input(def: &ModelDef, errors: &mut Errors) -> Option<Vec<usize>> {
     }
     if numel(&shape).is_none_or(|n| n > MAX_VALUES) {
         errors.spanned(
-            &def.input.tokens,
+            &decl.tokens,
             format!("the input shape {shape:?} has too many values"),
         );
         return None;
@@ -205,7 +205,7 @@ fn check_input(def: &ModelDef, errors: &mut Errors) -> Option<Vec<usize>> {
 
 /// Matches the call's arguments to the layer kind's parameters. Arguments that are missing
 /// or do not parse are `None`, after an error.
-fn resolve_args(decl: &LayerDecl, spec: &Spec, errors: &mut Errors) -> Args {
+pub fn resolve_args(decl: &LayerDecl, spec: &Spec, errors: &mut Errors) -> Args {
     let kind = spec.name;
     let layer = &decl.name;
     let names = || spec.params.iter().map(|p| p.name);

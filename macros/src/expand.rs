@@ -58,6 +58,7 @@ pub fn model(m: &Model) -> TokenStream {
                 output_shape: &[#(#dims),*],
                 params: <#ty as #kr::Params>::COUNT,
                 describe: #describe,
+                connected_to: &[],
             }
         }
     });

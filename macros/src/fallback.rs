@@ -29,6 +29,18 @@ pub fn model(def: &ModelDef, failed: &Failed) -> TokenStream {
     out
 }
 
+/// The errors of a functional declaration, and a stub of the model.
+pub fn graph(def: &crate::graph::ast::GraphDef, error: &syn::Error) -> TokenStream {
+    let attrs = def
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc") || a.path().is_ident("derive"));
+    let mut out = error.to_compile_error();
+    out.extend(quote!(#(#attrs)*));
+    out.extend(stub(&def.vis, &def.name, None, None));
+    out
+}
+
 /// The error of a declaration that does not parse, with a stub of the model if its name can
 /// be found (`... struct Name ...`), so that uses of `Name` do not fail as well.
 pub fn unparsed(tokens: TokenStream, error: &syn::Error) -> TokenStream {
@@ -123,6 +135,8 @@ fn stub(vis: &Visibility, name: &Ident, input: Option<&[usize]>, output: Option<
                 type Output = #out_ty;
                 const NAME: &'static str = #name_str;
                 const LAYERS: &'static [#kr::LayerInfo] = &[];
+                const INPUTS: &'static [#kr::model::TensorInfo] = &[];
+                const OUTPUTS: &'static [#kr::model::TensorInfo] = &[];
                 const WORKSPACE: usize = 0;
                 const SCRATCH: usize = 0;
                 const WHOLE_BATCH: bool = false;

@@ -9,6 +9,7 @@ mod ast;
 mod check;
 mod expand;
 mod fallback;
+mod graph;
 mod ir;
 mod layers;
 mod suggest;
@@ -20,12 +21,18 @@ use proc_macro::TokenStream;
 #[doc = include_str!("model.md")]
 #[proc_macro]
 pub fn model(input: TokenStream) -> TokenStream {
-    let def = match syn::parse::<ast::ModelDef>(input.clone()) {
+    let def = match syn::parse::<ast::Decl>(input.clone()) {
         Ok(def) => def,
         Err(err) => return fallback::unparsed(input.into(), &err).into(),
     };
-    match check::check(&def) {
-        Ok(model) => expand::model(&model).into(),
-        Err(failed) => fallback::model(&def, &failed).into(),
+    match def {
+        ast::Decl::Sequential(def) => match check::check(&def) {
+            Ok(model) => expand::model(&model).into(),
+            Err(failed) => fallback::model(&def, &failed).into(),
+        },
+        ast::Decl::Functional(def) => match graph::check::check(&def) {
+            Ok(graph) => graph::expand::model(&graph).into(),
+            Err(error) => fallback::graph(&def, &error).into(),
+        },
     }
 }

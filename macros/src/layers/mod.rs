@@ -295,7 +295,7 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str, layer: &Ident) -> sy
     }
 }
 
-fn int_of(expr: &Expr) -> Option<i64> {
+pub fn int_of(expr: &Expr) -> Option<i64> {
     match expr {
         Expr::Lit(l) => match &l.lit {
             Lit::Int(i) => i.base10_parse::<i64>().ok(),
