@@ -129,3 +129,34 @@ fn gradients_of_a_shared_layer_accumulate_over_its_calls() {
 fn graph_chain_gradients() {
     check_gradients::<GraphChain>(4, 3);
 }
+
+#[test]
+fn summary_shows_the_graph_as_keras_does() {
+    // Printed by Keras 3.15 (JAX) for the same graph:
+    //   x = keras.Input((6,), name="x")
+    //   h = keras.layers.Dense(8, activation="tanh", name="h")(x)
+    //   s = keras.layers.Dense(8, activation="tanh", name="shared"); a = s(h); b = s(a)
+    //   c = keras.layers.Dense(3, activation="softmax", name="c")(b)
+    //   d = keras.layers.Dense(2, name="d")(a)
+    //   keras.Model(x, [c, d], name="SharedTwoHeads").summary()
+    let keras = r#"Model: "SharedTwoHeads"
+┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓
+┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃
+┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩
+│ x (InputLayer)      │ (None, 6)         │          0 │ -                 │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ h (Dense)           │ (None, 8)         │         56 │ x[0][0]           │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ shared (Dense)      │ (None, 8)         │         72 │ h[0][0],          │
+│                     │                   │            │ shared[0][0]      │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ c (Dense)           │ (None, 3)         │         27 │ shared[1][0]      │
+├─────────────────────┼───────────────────┼────────────┼───────────────────┤
+│ d (Dense)           │ (None, 2)         │         18 │ shared[0][0]      │
+└─────────────────────┴───────────────────┴────────────┴───────────────────┘
+ Total params: 173 (692.00 B)
+ Trainable params: 173 (692.00 B)
+ Non-trainable params: 0 (0.00 B)
+"#;
+    assert_eq!(kerust::train::summary_string::<SharedTwoHeads>(), keras);
+}

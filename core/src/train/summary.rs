@@ -2,6 +2,8 @@
 
 use std::format;
 use std::string::{String, ToString};
+use std::vec;
+use std::vec::Vec;
 
 use crate::Model;
 
@@ -46,33 +48,70 @@ fn shape(dims: &[usize]) -> String {
 /// assert!(s.contains("Total params: 10"));
 /// ```
 pub fn summary_string<M: Model>() -> String {
-    let (w0, w1, w2) = (31, 24, 13);
+    // A functional model (its inputs are rows of their own) gets Keras's fourth column.
+    let functional = M::LAYERS.iter().any(|l| !l.connected_to.is_empty());
+    let widths: &[usize] = if functional {
+        &[19, 17, 10, 17]
+    } else {
+        &[31, 24, 13]
+    };
     let mut s = format!("Model: \"{}\"\n", M::NAME);
     let rule = |l: &str, m: &str, r: &str, h: &str| {
-        format!(
-            "{l}{}{m}{}{m}{}{r}\n",
-            h.repeat(w0 + 2),
-            h.repeat(w1 + 2),
-            h.repeat(w2 + 2)
-        )
+        let cells: Vec<String> = widths.iter().map(|w| h.repeat(w + 2)).collect();
+        format!("{l}{}{r}\n", cells.join(m))
     };
+    // One table row; a cell with several lines (`Connected to`) makes several lines.
+    let row = |cells: &[Vec<String>], bar: &str| -> String {
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+        let mut out = String::new();
+        for line in 0..height {
+            out += bar;
+            for (c, (cell, &w)) in cells.iter().zip(widths).enumerate() {
+                let text = cell.get(line).map_or("", String::as_str);
+                // `Param #` is right-aligned, the rest left-aligned.
+                if c == 2 {
+                    out += &format!(" {text:>w$} {bar}");
+                } else {
+                    out += &format!(" {text:<w$} {bar}");
+                }
+            }
+            out += "\n";
+        }
+        out
+    };
+    let mut header = vec![
+        vec!["Layer (type)".to_string()],
+        vec!["Output Shape".to_string()],
+        vec!["Param #".to_string()],
+    ];
+    if functional {
+        header.push(vec!["Connected to".to_string()]);
+    }
     s += &rule("┏", "┳", "┓", "━");
-    s += &format!(
-        "┃ {:<w0$} ┃ {:<w1$} ┃ {:>w2$} ┃\n",
-        "Layer (type)", "Output Shape", "Param #"
-    );
+    s += &row(&header, "┃");
     s += &rule("┡", "╇", "┩", "━");
     for (i, l) in M::LAYERS.iter().enumerate() {
         if i > 0 {
             s += &rule("├", "┼", "┤", "─");
         }
-        let name = format!("{} ({})", l.name, l.kind);
-        s += &format!(
-            "│ {:<w0$} │ {:<w1$} │ {:>w2$} │\n",
-            name,
-            shape(l.output_shape),
-            thousands(l.params)
-        );
+        let mut cells = vec![
+            vec![format!("{} ({})", l.name, l.kind)],
+            vec![shape(l.output_shape)],
+            vec![thousands(l.params)],
+        ];
+        if functional {
+            let n = l.connected_to.len();
+            cells.push(if n == 0 {
+                vec!["-".to_string()]
+            } else {
+                l.connected_to
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| if k + 1 < n { format!("{c},") } else { c.to_string() })
+                    .collect()
+            });
+        }
+        s += &row(&cells, "│");
     }
     s += &rule("└", "┴", "┘", "─");
     let total = M::COUNT;
