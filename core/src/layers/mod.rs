@@ -27,6 +27,8 @@ mod separable_conv2d;
 mod up_sampling2d;
 mod zero_padding2d;
 
+pub mod merge;
+
 pub use activation::ActivationLayer;
 pub use average_pooling1d::AveragePooling1D;
 pub use average_pooling2d::AveragePooling2D;
