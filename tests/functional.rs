@@ -160,3 +160,140 @@ fn summary_shows_the_graph_as_keras_does() {
 "#;
     assert_eq!(kerust::train::summary_string::<SharedTwoHeads>(), keras);
 }
+
+model! {
+    /// A residual block: the input is added back to two layers' output.
+    struct Residual {
+        x = Input<6>;
+        h = Dense(6, activation = tanh)(x);
+        r = Dense(6, activation = sigmoid)(h);
+        s = Add(h, r);
+        y = Dense(2)(s);
+        outputs(y);
+    }
+}
+
+model! {
+    /// Two inputs, merged three ways.
+    struct TwoInputs {
+        img = Input<4, 3>;
+        tab = Input<5>;
+        f = Flatten()(img);
+        a = Dense(4, activation = tanh)(f);
+        b = Dense(4, activation = tanh)(tab);
+        m = Multiply(a, b);
+        d = Subtract(a, b);
+        av = Average(m, d, b);
+        cat = Concatenate(a, av, axis = -1);
+        dot = Dot(a, b, axes = 1);
+        both = Concatenate(cat, dot);
+        y = Dense(3)(both);
+        outputs(y, dot);
+    }
+}
+
+model! {
+    /// Convolutions on a branch and a skip path joined on the channel axis.
+    struct ConvBranches {
+        x = Input<6, 6, 2>;
+        c = Conv2D(3, 3, padding = same, activation = tanh)(x);
+        p = Conv2D(2, 1)(x);
+        j = Concatenate(c, p);
+        n = LayerNormalization()(j);
+        g = GlobalAveragePooling2D()(n);
+        y = Dense(2)(g);
+        outputs(y);
+    }
+}
+
+#[test]
+fn residual_gradients() {
+    check_gradients::<Residual>(1, 4);
+    check_gradients::<Residual>(5, 5);
+}
+
+#[test]
+fn two_input_merge_gradients() {
+    check_gradients::<TwoInputs>(1, 6);
+    check_gradients::<TwoInputs>(4, 7);
+}
+
+#[test]
+fn conv_branch_gradients() {
+    check_gradients::<ConvBranches>(2, 8);
+}
+
+#[test]
+fn residual_forward_adds_the_skip_path() {
+    let m = Residual::new(9);
+    let x = [0.5, -0.25, 0.125, 1.0, -1.0, 0.0];
+    // The same computation through the layers one at a time.
+    let mut h = [0.0f32; 6];
+    m.h.forward(&x, &mut h, &mut [], 1);
+    let mut r = [0.0f32; 6];
+    m.r.forward(&h, &mut r, &mut [], 1);
+    let s: Vec<f32> = h.iter().zip(&r).map(|(a, b)| a + b).collect();
+    let mut y = [0.0f32; 2];
+    m.y.forward(&s, &mut y, &mut [], 1);
+    assert_eq!(m.forward(&x), y);
+}
+
+#[test]
+fn several_inputs_are_laid_side_by_side_in_a_row() {
+    assert_eq!(<TwoInputs as Model>::INPUTS[0].offset, 0);
+    assert_eq!(<TwoInputs as Model>::INPUTS[1].offset, 12);
+    assert_eq!(<<TwoInputs as Model>::Input as Shape>::LEN, 17);
+    let m = TwoInputs::new(3);
+    let img = [
+        [0.1, 0.2, 0.3],
+        [0.4, -0.5, 0.6],
+        [0.0, 1.0, -1.0],
+        [0.25, 0.5, 0.75],
+    ];
+    let tab = [1.0, -2.0, 0.5, 0.0, 0.3];
+    let (y, dot) = m.forward((&img, &tab));
+    // The batch API takes the same sample as one row: the image, then the vector.
+    let mut row = Vec::from(kerust::shape::flatten(&img));
+    row.extend_from_slice(&tab);
+    let mut out = vec![0.0; 4];
+    let mut scratch = vec![0.0; <TwoInputs as Model>::SCRATCH];
+    m.forward_batch(&row, &mut out, 1, &mut scratch);
+    assert_eq!(&out[..3], &y);
+    assert_eq!(out[3], dot[0]);
+}
+
+model! {
+    /// Element-wise maximum and minimum of three branches.
+    struct MaxMin {
+        x = Input<5>;
+        a = Dense(6, activation = tanh)(x);
+        b = Dense(6, activation = tanh)(x);
+        c = Dense(6, activation = tanh)(x);
+        mx = Maximum(a, b, c);
+        mn = Minimum(a, b);
+        s = Concatenate(mx, mn);
+        y = Dense(2)(s);
+        outputs(y);
+    }
+}
+
+#[test]
+fn maximum_and_minimum_gradients_follow_the_selected_branch() {
+    // Finite differences are only valid away from ties: a smaller step, with a tolerance for
+    // f32 rounding at that step.
+    let opts = Options {
+        eps: 1e-3,
+        atol: 1e-3,
+        ..strict()
+    };
+    for (batch, seed) in [(1, 10), (4, 11)] {
+        let mut model = kerust::params::boxed_zeroed::<MaxMin>();
+        model.init_with(&mut Rng::new(seed));
+        let mut rng = Rng::new(seed ^ 7);
+        let x: Vec<f32> = (0..batch * 5).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+        let t: Vec<f32> = (0..batch * 2).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+        let report = gradcheck::model(&*model, &x, Targets::Dense(&t), &MeanSquaredError, &opts);
+        assert!(report.passed(), "batch {batch}: {report}");
+        assert_eq!(report.checked, MaxMin::PARAM_COUNT);
+    }
+}
