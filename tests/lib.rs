@@ -5,6 +5,7 @@ mod conv;
 mod conv_extra;
 mod gradients;
 mod history;
+mod merge;
 mod normalization;
 mod persistence;
 mod pooling;
