@@ -6,6 +6,7 @@ mod conv_extra;
 mod functional;
 mod gradients;
 mod history;
+mod merge;
 mod normalization;
 mod persistence;
 mod pooling;

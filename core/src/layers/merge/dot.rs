@@ -81,20 +81,14 @@ impl DotDims {
 #[inline]
 fn dot(x: &[f32], xb: usize, xs: usize, z: &[f32], zb: usize, zs: usize, n: usize) -> f32 {
     if xs == 1 && zs == 1 {
-        let (x, z) = (&x[xb..xb + n], &z[zb..zb + n]);
+        let ((xc, xt), (zc, zt)) = (x[xb..xb + n].as_chunks::<8>(), z[zb..zb + n].as_chunks::<8>());
         let mut acc = [0.0f32; 8];
-        let (xc, zc) = (x.chunks_exact(8), z.chunks_exact(8));
-        let tail: f32 = xc
-            .remainder()
-            .iter()
-            .zip(zc.remainder())
-            .map(|(a, b)| a * b)
-            .sum();
-        for (a, b) in xc.zip(zc) {
+        for (a, b) in xc.iter().zip(zc) {
             for l in 0..8 {
                 acc[l] += a[l] * b[l];
             }
         }
+        let tail: f32 = xt.iter().zip(zt).map(|(a, b)| a * b).sum();
         acc.iter().sum::<f32>() + tail
     } else {
         x[xb..]
@@ -263,9 +257,13 @@ pub fn backward(
                 let base = own.base(u);
                 let (r, w) = vector_inv_norm(own_x, own, u);
                 let f = w * r * r * dot(own_x, base, own.b, dx, base, own.b, c);
-                for k in 0..c {
-                    let at = base + k * own.b;
-                    dx[at] = r * (dx[at] - f * own_x[at]);
+                for (d, &x) in dx[base..]
+                    .iter_mut()
+                    .step_by(own.b)
+                    .zip(own_x[base..].iter().step_by(own.b))
+                    .take(c)
+                {
+                    *d = r * (*d - f * x);
                 }
             }
         }
