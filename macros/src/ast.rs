@@ -71,7 +71,7 @@ pub enum Decl {
 impl Parse for Decl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let (attrs, vis, name) = parse_head(input)?;
-        if input.peek(token::Brace) {
+        if input.peek(token::Brace) && looks_functional(input) {
             return crate::graph::ast::parse_body(input, attrs, vis, name).map(Decl::Functional);
         }
         parse_sequential(input, attrs, vis, name).map(Decl::Sequential)
@@ -83,6 +83,19 @@ impl Parse for ModelDef {
         let (attrs, vis, name) = parse_head(input)?;
         parse_sequential(input, attrs, vis, name)
     }
+}
+
+/// Whether the braces ahead hold functional statements (`x = Input<8>;`): some `=` at their
+/// top level. Without one, the body is a sequential one whose `: Input<...>` is missing.
+fn looks_functional(input: ParseStream) -> bool {
+    let fork = input.fork();
+    let Ok(group) = fork.parse::<proc_macro2::Group>() else {
+        return false;
+    };
+    group
+        .stream()
+        .into_iter()
+        .any(|tt| matches!(tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == '='))
 }
 
 /// `#[attrs] vis struct Name`.

@@ -89,6 +89,7 @@ pub fn check(def: &ModelDef) -> Result<Model<'_>, Failed> {
             layer: &decl.name,
             call: &decl.call_tokens,
             prev,
+            functional: false,
         };
         let r = resolve(spec.name, &args, shape.as_deref(), &site, &mut errors.0);
         let lens = |s: &Option<Vec<usize>>| s.as_deref().and_then(numel).filter(|&n| n <= MAX_VALUES);

@@ -4,17 +4,62 @@
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
-use crate::{ast, check, expand, fallback};
+use crate::{ast, check, expand, fallback, graph};
 
 /// What `model!` does, on `proc_macro2` tokens.
 fn run(input: TokenStream) -> (TokenStream, bool) {
-    let def = match syn::parse2::<ast::ModelDef>(input.clone()) {
+    let def = match syn::parse2::<ast::Decl>(input.clone()) {
         Ok(def) => def,
         Err(err) => return (fallback::unparsed(input, &err), false),
     };
-    match check::check(&def) {
-        Ok(model) => (expand::model(&model), true),
-        Err(failed) => (fallback::model(&def, &failed), false),
+    match def {
+        ast::Decl::Sequential(def) => match check::check(&def) {
+            Ok(model) => (expand::model(&model), true),
+            Err(failed) => (fallback::model(&def, &failed), false),
+        },
+        ast::Decl::Functional(def) => match graph::check::check(&def) {
+            Ok(g) => (graph::expand::model(&g), true),
+            Err(e) => (fallback::graph(&def, &e), false),
+        },
+    }
+}
+
+fn valid_graph() -> TokenStream {
+    quote! {
+        /// Docs.
+        pub struct G {
+            img = Input<6, 6, 2>;
+            tab = Input<5>;
+            c = Conv2D(3, 3, padding = same)(img);
+            s = Add(img, img);
+            j = Concatenate(axis = -1)(c, s);
+            f = Flatten()(j);
+            shared: Dense(5, activation = tanh);
+            a = shared(tab);
+            b = shared(a);
+            d = Dot(a, b, axes = 1, normalize = true);
+            m = Maximum(a, b);
+            h = Dense(4)(f);
+            outputs(h, d, m);
+        }
+    }
+}
+
+#[test]
+fn valid_graph_expands() {
+    let (out, ok) = run(valid_graph());
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn graph_mutants_never_panic() {
+    let all = mutants(&valid_graph());
+    assert!(all.len() > 500);
+    for m in all {
+        let text = m.to_string();
+        if std::panic::catch_unwind(|| run(m)).is_err() {
+            panic!("panicked on {text}");
+        }
     }
 }
 
@@ -107,41 +152,43 @@ fn garbage_never_panics() {
     }
 }
 
-/// Deletes, duplicates or replaces each token of a valid declaration in turn, at every
-/// depth, and runs the macro on each mutant.
-#[test]
-fn mutants_never_panic() {
-    fn mutants(tokens: &TokenStream) -> Vec<TokenStream> {
-        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-        let junk: [TokenTree; 4] = [
-            TokenTree::Literal(proc_macro2::Literal::i64_unsuffixed(0)),
-            TokenTree::Literal(proc_macro2::Literal::f64_unsuffixed(1.5)),
-            TokenTree::Punct(proc_macro2::Punct::new('-', proc_macro2::Spacing::Alone)),
-            TokenTree::Ident(proc_macro2::Ident::new("x", proc_macro2::Span::call_site())),
-        ];
-        let mut out = Vec::new();
-        for i in 0..trees.len() {
-            let mut deleted = trees.clone();
-            deleted.remove(i);
-            out.push(deleted.into_iter().collect());
-            let mut doubled = trees.clone();
-            doubled.insert(i, trees[i].clone());
-            out.push(doubled.into_iter().collect());
-            for j in &junk {
-                let mut replaced = trees.clone();
-                replaced[i] = j.clone();
-                out.push(replaced.into_iter().collect());
-            }
-            if let TokenTree::Group(g) = &trees[i] {
-                for inner in mutants(&g.stream()) {
-                    let mut nested = trees.clone();
-                    nested[i] = TokenTree::Group(proc_macro2::Group::new(g.delimiter(), inner));
-                    out.push(nested.into_iter().collect());
-                }
+/// Every declaration made by deleting, duplicating or replacing one token of `tokens`, at
+/// every depth.
+fn mutants(tokens: &TokenStream) -> Vec<TokenStream> {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let junk: [TokenTree; 4] = [
+        TokenTree::Literal(proc_macro2::Literal::i64_unsuffixed(0)),
+        TokenTree::Literal(proc_macro2::Literal::f64_unsuffixed(1.5)),
+        TokenTree::Punct(proc_macro2::Punct::new('-', proc_macro2::Spacing::Alone)),
+        TokenTree::Ident(proc_macro2::Ident::new("x", proc_macro2::Span::call_site())),
+    ];
+    let mut out = Vec::new();
+    for i in 0..trees.len() {
+        let mut deleted = trees.clone();
+        deleted.remove(i);
+        out.push(deleted.into_iter().collect());
+        let mut doubled = trees.clone();
+        doubled.insert(i, trees[i].clone());
+        out.push(doubled.into_iter().collect());
+        for j in &junk {
+            let mut replaced = trees.clone();
+            replaced[i] = j.clone();
+            out.push(replaced.into_iter().collect());
+        }
+        if let TokenTree::Group(g) = &trees[i] {
+            for inner in mutants(&g.stream()) {
+                let mut nested = trees.clone();
+                nested[i] = TokenTree::Group(proc_macro2::Group::new(g.delimiter(), inner));
+                out.push(nested.into_iter().collect());
             }
         }
-        out
     }
+    out
+}
+
+/// Runs the macro on each mutant of a valid declaration.
+#[test]
+fn mutants_never_panic() {
     let all = mutants(&valid());
     assert!(all.len() > 500);
     for m in all {

@@ -172,6 +172,23 @@ pub fn check(def: &GraphDef) -> Result<Graph<'_>, syn::Error> {
         }
     }
 
+    // Declared layers are of known kinds.
+    for stmt in stmts {
+        if let Stmt::Layer(decl) = stmt {
+            let kind = decl.kind.to_string();
+            if Spec::find(&kind).is_none() {
+                errors.spanned(
+                    &decl.kind,
+                    format!(
+                        "unknown layer `{kind}`{}\nhelp: the layers are {}",
+                        suggest::hint(&kind, layers::kind_names()),
+                        layers::list(layers::kind_names())
+                    ),
+                );
+            }
+        }
+    }
+
     let input_stmts: Vec<usize> = stmts
         .iter()
         .enumerate()
@@ -493,7 +510,14 @@ pub fn check(def: &GraphDef) -> Result<Graph<'_>, syn::Error> {
             *field = field_of_decl[field];
         }
     }
-    let outputs = outputs.iter().map(|&o| index_of[o]).collect();
+    let outputs: Vec<usize> = outputs.iter().map(|&o| index_of[o]).collect();
+    if inputs.is_empty() || outputs.is_empty() || inputs.iter().chain(&outputs).any(|&i| i >= nodes.len()) {
+        // Every way here reports an error first; stay on the safe side regardless.
+        return Err(syn::Error::new(
+            def.body_span,
+            "the model's inputs or outputs could not be resolved",
+        ));
+    }
     Ok(Graph {
         def,
         inputs,
@@ -531,6 +555,7 @@ fn apply_new(
         layer: &decl.name,
         call: &decl.call_tokens,
         prev,
+        functional: true,
     };
     let r = resolve(spec.name, &args, input, &site, &mut errors.0);
     let field = match (&r.output, input) {

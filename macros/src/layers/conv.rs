@@ -152,7 +152,10 @@ fn resolve(
             if let (Some(prev), Some(shape)) = (site.prev, input) {
                 errors.push(syn::Error::new(
                     prev.span(),
-                    format!("layer `{prev}` produces the shape {shape:?} that `{layer}` receives"),
+                    format!(
+                        "{} `{prev}` produces the shape {shape:?} that `{layer}` receives",
+                        site.word()
+                    ),
                 ));
             }
         }
@@ -318,10 +321,7 @@ fn check_input<'a>(
         return Some((space, c));
     }
     let (layer, kind) = (site.layer, site.kind);
-    let from = match site.prev {
-        None => "the input".to_string(),
-        Some(prev) => format!("layer `{prev}`"),
-    };
+    let from = site.source();
     let (needs, reshape) = if rank == 2 {
         let reshape = match *shape {
             [h, w] => Some(format!("({h}, {w}, 1)")),
@@ -337,12 +337,14 @@ fn check_input<'a>(
         ("rank-2 input (steps, channels)", reshape)
     };
     let help = match (reshape, rank, shape) {
-        (Some(target), _, _) => format!("add `reshape: Reshape({target}),` before `{layer}`"),
+        (Some(target), _, _) => site.insert_before("reshape", &format!("Reshape({target})")),
         (None, 1, [h, w, c]) => format!(
-            "for images use `Conv2D`; to read the rows as one sequence, add `reshape: Reshape(({}, {c})),` before `{layer}`",
-            h * w
+            "for images use `Conv2D`; to read the rows as one sequence, {}",
+            site.insert_before("reshape", &format!("Reshape(({}, {c}))", h * w))
         ),
-        (None, 2, _) => format!("give `{layer}` one (height, width, channels) image per sample, with `Reshape`"),
+        (None, 2, _) => {
+            format!("give `{layer}` one (height, width, channels) image per sample, with `Reshape`")
+        }
         (None, _, _) => format!("give `{layer}` one (steps, channels) sequence per sample, with `Reshape`"),
     };
     errors.push(syn::Error::new_spanned(
@@ -355,7 +357,8 @@ fn check_input<'a>(
         errors.push(syn::Error::new(
             prev.span(),
             format!(
-                "layer `{prev}` produces the rank-{} shape {shape:?} that `{layer}` receives",
+                "{} `{prev}` produces the rank-{} shape {shape:?} that `{layer}` receives",
+                site.word(),
                 shape.len()
             ),
         ));

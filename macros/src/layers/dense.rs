@@ -20,21 +20,20 @@ fn resolve(args: &Args, input: Option<&[usize]>, site: &Site, errors: &mut Vec<s
     let layer = site.layer;
     let units = args.int(0);
     if let Some(input) = input.filter(|i| i.len() != 1) {
-        let from = match site.prev {
-            None => "the input".to_string(),
-            Some(prev) => format!("layer `{prev}`"),
-        };
+        let from = site.source();
         errors.push(syn::Error::new_spanned(
             site.call,
             format!(
-                "layer `{layer}` (`Dense`) needs a rank-1 input, but receives shape {input:?} from {from}\nhelp: add `flatten: Flatten,` before `{layer}`"
+                "layer `{layer}` (`Dense`) needs a rank-1 input, but receives shape {input:?} from {from}\nhelp: {}",
+                site.insert_before("flatten", "Flatten")
             ),
         ));
         if let Some(prev) = site.prev {
             errors.push(syn::Error::new(
                 prev.span(),
                 format!(
-                    "layer `{prev}` produces the rank-{} shape {input:?} that `{layer}` receives",
+                    "{} `{prev}` produces the rank-{} shape {input:?} that `{layer}` receives",
+                    site.word(),
                     input.len()
                 ),
             ));

@@ -396,8 +396,47 @@ pub struct Site<'a> {
     pub layer: &'a Ident,
     /// Its `Kind(args)` tokens.
     pub call: &'a TokenStream,
-    /// The layer before it, `None` for the first one.
+    /// The layer before it, `None` for the first one; in a functional model, the node it
+    /// is applied to.
     pub prev: Option<&'a Ident>,
+    /// Whether the declaration is functional (named nodes), for the wording of help.
+    pub functional: bool,
+}
+
+impl Site<'_> {
+    /// How to put layer `name: call` before this one, in the declaration's own form.
+    pub fn insert_before(&self, name: &str, call: &str) -> String {
+        let layer = self.layer;
+        if self.functional {
+            let call = if call.contains('(') {
+                call.to_string()
+            } else {
+                format!("{call}()")
+            };
+            let prev = self.prev.map_or_else(|| "x".to_string(), ToString::to_string);
+            format!("insert a node `{name} = {call}({prev});` and apply `{layer}` to `{name}`")
+        } else {
+            format!("add `{name}: {call},` before `{layer}`")
+        }
+    }
+
+    /// `"node"` or `"layer"`: what the declaration's names stand for.
+    pub fn word(&self) -> &'static str {
+        if self.functional {
+            "node"
+        } else {
+            "layer"
+        }
+    }
+
+    /// What produced the input: `layer `h``, `node `h`` or `the input`.
+    pub fn source(&self) -> String {
+        match (self.prev, self.functional) {
+            (None, _) => "the input".to_string(),
+            (Some(prev), false) => format!("layer `{prev}`"),
+            (Some(prev), true) => format!("node `{prev}`"),
+        }
+    }
 }
 
 /// What a layer resolves to. `ty` is only meaningful when no error was reported.

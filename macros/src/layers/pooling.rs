@@ -316,7 +316,8 @@ pub(super) fn note_prev(site: &Site, input: Option<&[usize]>, errors: &mut Vec<s
         errors.push(syn::Error::new(
             prev.span(),
             format!(
-                "layer `{prev}` produces the shape {shape:?} that `{}` receives",
+                "{} `{prev}` produces the shape {shape:?} that `{}` receives",
+                site.word(),
                 site.layer
             ),
         ));
@@ -335,10 +336,7 @@ pub(super) fn check_input<'a>(
         return Some((space, c));
     }
     let (layer, kind) = (site.layer, site.kind);
-    let from = match site.prev {
-        None => "the input".to_string(),
-        Some(prev) => format!("layer `{prev}`"),
-    };
+    let from = site.source();
     // The same layer for the other rank, when there is one: `MaxPooling1D` for
     // `MaxPooling2D`.
     let twin = [("1D", "2D"), ("2D", "1D")]
@@ -360,7 +358,7 @@ pub(super) fn check_input<'a>(
         ("rank-2 input (steps, channels)", reshape)
     };
     let mut help = match reshape {
-        Some(target) => format!("add `reshape: Reshape({target}),` before `{layer}`"),
+        Some(target) => site.insert_before("reshape", &format!("Reshape({target})")),
         None if rank == 2 => {
             format!("give `{layer}` one (height, width, channels) image per sample, with `Reshape`")
         }
@@ -384,7 +382,8 @@ pub(super) fn check_input<'a>(
         errors.push(syn::Error::new(
             prev.span(),
             format!(
-                "layer `{prev}` produces the rank-{} shape {shape:?} that `{layer}` receives",
+                "{} `{prev}` produces the rank-{} shape {shape:?} that `{layer}` receives",
+                site.word(),
                 shape.len()
             ),
         ));
