@@ -624,14 +624,16 @@ fn generated_types_shapes_and_summary() {
     assert_eq!(<Pointwise<Relu> as Layer>::CACHE, 12 * 2);
 
     let mut shapes = Vec::new();
-    SmallCnn::ZERO.visit_params(&mut |layer, name, shape, _| shapes.push((layer, name, shape.to_vec())));
+    SmallCnn::ZERO.visit_params(&mut |layer, name, shape, _| {
+        shapes.push((layer.to_string(), name.to_string(), shape.to_vec()))
+    });
     assert_eq!(
         shapes,
         [
-            ("conv", "kernel", vec![3, 3, 2, 4]),
-            ("conv", "bias", vec![4]),
-            ("logits", "kernel", vec![36, 5]),
-            ("logits", "bias", vec![5]),
+            ("conv".into(), "kernel".into(), vec![3, 3, 2, 4]),
+            ("conv".into(), "bias".into(), vec![4]),
+            ("logits".into(), "kernel".into(), vec![36, 5]),
+            ("logits".into(), "bias".into(), vec![5]),
         ]
     );
     let summary = kerust::train::summary_string::<DeeperCnn>();

@@ -297,3 +297,94 @@ fn maximum_and_minimum_gradients_follow_the_selected_branch() {
         assert_eq!(report.checked, MaxMin::PARAM_COUNT);
     }
 }
+
+model! {
+    /// A residual block as its own model.
+    pub struct Block {
+        x = Input<6>;
+        h = Dense(6, activation = tanh)(x);
+        r = Dense(6)(h);
+        s = Add(x, r);
+        outputs(s);
+    }
+}
+
+model! {
+    /// The block reused twice, then a head; the block's input gradient flows through the
+    /// skip connection into the first block.
+    struct TwoBlocks {
+        x = Input<6>;
+        first = Model(Block)(x);
+        second = Model(Block)(first);
+        y = Dense(2, activation = tanh)(second);
+        outputs(y);
+    }
+}
+
+model! {
+    /// One block instance applied twice: its weights are shared.
+    struct SharedBlock {
+        x = Input<6>;
+        block: Model(Block);
+        a = block(x);
+        b = block(a);
+        y = Dense(2)(b);
+        outputs(y);
+    }
+}
+
+model! {
+    /// A sequential model using the block.
+    struct SequentialWithBlock: Input<6> {
+        block: Model(Block),
+        y: Dense(3),
+    }
+}
+
+#[test]
+fn nested_model_gradients() {
+    check_gradients::<TwoBlocks>(1, 12);
+    check_gradients::<TwoBlocks>(3, 13);
+    check_gradients::<SharedBlock>(2, 14);
+    check_gradients::<SequentialWithBlock>(2, 15);
+}
+
+#[test]
+fn a_nested_model_computes_what_it_computes_alone() {
+    let m = TwoBlocks::new(1);
+    let x = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6];
+    let first = m.first.0.forward(&x);
+    let second = m.second.0.forward(&first);
+    let mut y = [0.0; 2];
+    m.y.forward(&second, &mut y, &mut [], 1);
+    assert_eq!(m.forward(&x), y);
+    assert_eq!(TwoBlocks::PARAM_COUNT, 2 * Block::PARAM_COUNT + 6 * 2 + 2);
+    assert_eq!(SharedBlock::PARAM_COUNT, Block::PARAM_COUNT + 6 * 2 + 2);
+}
+
+#[test]
+fn nested_parameters_are_named_under_the_field() {
+    let mut names = Vec::new();
+    TwoBlocks::new(0)
+        .visit_params(&mut |layer, param, shape, _| names.push(format!("{layer}/{param} {shape:?}")));
+    assert_eq!(
+        names,
+        [
+            "first/h/kernel [6, 6]",
+            "first/h/bias [6]",
+            "first/r/kernel [6, 6]",
+            "first/r/bias [6]",
+            "second/h/kernel [6, 6]",
+            "second/h/bias [6]",
+            "second/r/kernel [6, 6]",
+            "second/r/bias [6]",
+            "y/kernel [6, 2]",
+            "y/bias [2]",
+        ]
+    );
+    let s = kerust::train::summary_string::<TwoBlocks>();
+    assert!(
+        s.contains("│ first (Functional)  │ (None, 6)         │         84 │ x[0][0]           │"),
+        "{s}"
+    );
+}

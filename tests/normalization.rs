@@ -364,7 +364,7 @@ fn batch_norm_without_center_and_scale_has_only_moving_statistics() {
     assert_eq!(Bare::COUNT, 8);
     assert_eq!(Bare::NON_TRAINABLE, 8);
     let mut names = Vec::new();
-    bn.visit_params(&mut |n, _, _| names.push(n));
+    bn.visit_params(&mut |n, _, _| names.push(n.to_string()));
     assert_eq!(names, ["moving_mean", "moving_variance"]);
     // gamma = 1, beta = 0 is what Keras computes without them.
     let (mut y, mut reference) = ([0.0; 20], [0.0; 20]);

@@ -2,8 +2,9 @@
 
 use crate::{Params, Rng, Shape};
 
-/// The visitor passed to [`Layer::visit_params`]: `(parameter name, shape, values)`.
-pub type ParamVisitor<'a> = dyn FnMut(&'static str, &[usize], &[f32]) + 'a;
+/// The visitor passed to [`Layer::visit_params`]: `(parameter name, shape, values)`. A
+/// model used as a layer names its parameters `layer/param`.
+pub type ParamVisitor<'a> = dyn FnMut(&str, &[usize], &[f32]) + 'a;
 
 /// A layer: per-sample input and output shapes as types, parameters as a flat block,
 /// forward and backward passes over a run-time batch of row-major samples.
@@ -32,6 +33,10 @@ pub trait Layer: Params {
     /// How many of the layer's parameters, counted from the end of its block, are not
     /// trainable (moving statistics): optimizers leave them unchanged.
     const NON_TRAINABLE: usize = 0;
+    /// `(start, len)` ranges of the layer's parameters that are not trainable; by default
+    /// the last [`Layer::NON_TRAINABLE`]. A model used as a layer lists its own.
+    const NON_TRAINABLE_RANGES: &'static [(usize, usize)] =
+        &[(Self::COUNT - Self::NON_TRAINABLE, Self::NON_TRAINABLE)];
 
     /// Initialises the parameters with Keras's defaults, drawing from `rng`.
     fn init(&mut self, rng: &mut Rng) {

@@ -3,7 +3,7 @@
 use crate::{Params, Rng, Shape};
 
 /// The visitor passed to [`Model::visit_params`]: `(layer, parameter, shape, values)`.
-pub type ModelParamVisitor<'a> = dyn FnMut(&'static str, &'static str, &[usize], &[f32]) + 'a;
+pub type ModelParamVisitor<'a> = dyn FnMut(&str, &str, &[usize], &[f32]) + 'a;
 
 /// Scratch buffers of a single-sample `forward` larger than this many `f32` values (1 MiB)
 /// are put on the heap when the `alloc` feature is on.
@@ -94,7 +94,21 @@ pub trait Model: Params + Send + Sync + 'static {
 
     /// Backward pass after [`Model::forward_train`] with the same `x`, `batch` and `ws`.
     /// `dy` holds dL/d(output) and is overwritten; parameter gradients are *added* to `grads`.
-    fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self);
+    fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+        self.backward_input(x, batch, ws, dy, None, grads);
+    }
+
+    /// [`Model::backward`], also writing dL/dx to `dx` when it is given (`batch` rows of
+    /// [`Model::Input`]): what a model used as a layer needs.
+    fn backward_input(
+        &self,
+        x: &[f32],
+        batch: usize,
+        ws: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+    );
 
     /// Updates non-trainable state (moving statistics) after a training step on a whole
     /// batch whose workspace is `ws`.
@@ -133,5 +147,75 @@ pub fn scatter_rows(src: &[f32], row: usize, offset: usize, len: usize, rows: &m
 pub fn add_assign(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
         *d += s;
+    }
+}
+
+/// The total length of `parts`, for [`concat_ranges`].
+#[doc(hidden)]
+pub const fn ranges_len(parts: &[&[(usize, usize)]]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        n += parts[i].len();
+        i += 1;
+    }
+    n
+}
+
+/// The ranges of `parts`, each shifted by its offset: a model's non-trainable ranges from its
+/// layers' (evaluated at compile time).
+#[doc(hidden)]
+pub const fn concat_ranges<const N: usize>(
+    parts: &[&[(usize, usize)]],
+    offsets: &[usize],
+) -> [(usize, usize); N] {
+    let mut out = [(0, 0); N];
+    let (mut k, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = (parts[i][j].0 + offsets[i], parts[i][j].1);
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A `layer/param` name joined on the stack (no heap): how a model used as a layer names
+/// its parameters. Names longer than 256 bytes are cut at a character boundary.
+#[doc(hidden)]
+pub struct JoinedName {
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl JoinedName {
+    /// `a/b`.
+    pub fn new(a: &str, b: &str) -> Self {
+        let mut name = JoinedName {
+            buf: [0; 256],
+            len: 0,
+        };
+        name.push(a);
+        name.push("/");
+        name.push(b);
+        name
+    }
+
+    fn push(&mut self, s: &str) {
+        let room = self.buf.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+    }
+
+    /// The joined name.
+    pub fn as_str(&self) -> &str {
+        // Only whole characters of `str`s were copied.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }

@@ -47,7 +47,7 @@ pub fn model(m: &Model) -> TokenStream {
     // Layer table for summaries.
     let infos = m.layers.iter().map(|l| {
         let lname = l.decl.name.to_string();
-        let kind = l.kind;
+        let kind = if l.kind == "Model" { "Functional" } else { l.kind };
         let dims = &l.output;
         let ty = &l.ty;
         let describe = &l.describe;
@@ -152,17 +152,7 @@ pub fn model(m: &Model) -> TokenStream {
         let c = format_ident!("__c{}", i);
         quote! { #kr::Layer::update_state(&mut self.#f, #c, batch); }
     });
-    let non_trainable = m.layers.iter().enumerate().map(|(i, l)| {
-        let ty = &l.ty;
-        let before = m.layers[..i].iter().map(|p| &p.ty);
-        quote! {
-            (
-                0 #(+ <#before as #kr::Params>::COUNT)* + <#ty as #kr::Params>::COUNT
-                    - <#ty as #kr::Layer>::NON_TRAINABLE,
-                <#ty as #kr::Layer>::NON_TRAINABLE,
-            )
-        }
-    });
+    let non_trainable = non_trainable(&tys);
     let fwd_train = m.layers.iter().enumerate().map(|(i, l)| {
         let f = &l.decl.name;
         let (o, c) = (format_ident!("__o{}", i), format_ident!("__c{}", i));
@@ -214,7 +204,7 @@ pub fn model(m: &Model) -> TokenStream {
                 quote!(&mut #g[..batch * #len])
             };
             let dx = if i == 0 {
-                quote!(::core::option::Option::None)
+                quote!(dx)
             } else {
                 let g = grad_buf(n - 1 - i);
                 let len = l.input_len;
@@ -298,7 +288,7 @@ pub fn model(m: &Model) -> TokenStream {
                 const WORKSPACE: usize = #workspace;
                 const SCRATCH: usize = #scratch_expr;
                 const WHOLE_BATCH: bool = false #(|| <#tys as #kr::Layer>::BATCH_STATS)*;
-                const NON_TRAINABLE: &'static [(usize, usize)] = &[#(#non_trainable),*];
+                const NON_TRAINABLE: &'static [(usize, usize)] = #non_trainable;
 
                 fn init_with(&mut self, rng: &mut #kr::Rng) {
                     #(#kr::Layer::init(&mut self.#fields, rng);)*
@@ -322,7 +312,15 @@ pub fn model(m: &Model) -> TokenStream {
                     &ws[start..start + batch * #out_len]
                 }
 
-                fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                fn backward_input(
+                    &self,
+                    x: &[f32],
+                    batch: usize,
+                    ws: &mut [f32],
+                    dy: &mut [f32],
+                    dx: ::core::option::Option<&mut [f32]>,
+                    grads: &mut Self,
+                ) {
                     let __ws = ws;
                     #splits
                     #bwd
@@ -444,4 +442,20 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             tt
         })
         .collect()
+}
+
+/// `NON_TRAINABLE` of a model whose fields have types `tys`: each field's ranges, shifted by
+/// the parameters before it, computed at compile time.
+pub fn non_trainable(tys: &[&TokenStream]) -> TokenStream {
+    let kr = quote!(::kerust::__private);
+    let offsets = (0..tys.len()).map(|i| {
+        let before = &tys[..i];
+        quote!(0 #(+ <#before as #kr::Params>::COUNT)*)
+    });
+    quote! {{
+        const PARTS: &[&[(usize, usize)]] = &[#(<#tys as #kr::Layer>::NON_TRAINABLE_RANGES),*];
+        const N: usize = #kr::model::ranges_len(PARTS);
+        const RANGES: [(usize, usize); N] = #kr::model::concat_ranges::<N>(PARTS, &[#(#offsets),*]);
+        &RANGES
+    }}
 }

@@ -153,7 +153,15 @@ fn stub(vis: &Visibility, name: &Ident, input: Option<&[usize]>, output: Option<
                 fn train_output(ws: &[f32], batch: usize) -> &[f32] {
                     ::core::unreachable!()
                 }
-                fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                fn backward_input(
+                    &self,
+                    x: &[f32],
+                    batch: usize,
+                    ws: &mut [f32],
+                    dy: &mut [f32],
+                    dx: ::core::option::Option<&mut [f32]>,
+                    grads: &mut Self,
+                ) {
                     ::core::unreachable!()
                 }
                 fn update_state(&mut self, ws: &[f32], batch: usize) {

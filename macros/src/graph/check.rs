@@ -117,6 +117,8 @@ pub struct Field {
     pub kind: &'static str,
     pub ty: TokenStream,
     pub describe: String,
+    /// The input shape (of every call) and the output shape.
+    pub input: Vec<usize>,
     pub output: Vec<usize>,
     /// The `Kind(args)` tokens, for spans.
     pub call_tokens: TokenStream,
@@ -559,7 +561,8 @@ fn apply_new(
     };
     let r = resolve(spec.name, &args, input, &site, &mut errors.0);
     let field = match (&r.output, input) {
-        (Some(out), Some(_)) => Some(Field {
+        (Some(out), Some(input)) => Some(Field {
+            input: input.to_vec(),
             name: decl.name.clone(),
             attrs: decl.attrs.clone(),
             kind: spec.name,

@@ -171,11 +171,9 @@ pub fn model(g: &Graph) -> TokenStream {
     let fwd_terms = terms.len();
     let mut max_grad = 0;
     for (n, node) in nodes.iter().enumerate() {
-        if !is_input(n) {
-            let len = node.len;
-            max_grad = max_grad.max(len);
-            terms.push((grad_buf(n), quote!(#len)));
-        }
+        let len = node.len;
+        max_grad = max_grad.max(len);
+        terms.push((grad_buf(n), quote!(#len)));
     }
     terms.push((format_ident!("__t"), quote!(#max_grad)));
     let split_mut = |terms: &[(Ident, TokenStream)]| -> TokenStream {
@@ -277,16 +275,22 @@ pub fn model(g: &Graph) -> TokenStream {
                 let p = node.inputs[0];
                 let x = out_buf(g, p);
                 let (o, c) = (format_ident!("__o{}", n), cache_buf(n));
+                let (d, after) = dest(p, &mut written);
+                let with_dx = quote! {
+                    #kr::Layer::backward(&self.#f, &*#x, &*#o, &mut *#c, &mut *#gy, ::core::option::Option::Some(#d), &mut grads.#f, batch);
+                    #after
+                };
                 if is_input(p) {
+                    // The input's gradient only when the caller asks for it.
                     bwd.extend(quote! {
-                        #kr::Layer::backward(&self.#f, &*#x, &*#o, &mut *#c, &mut *#gy, ::core::option::Option::None, &mut grads.#f, batch);
+                        if __want_dx {
+                            #with_dx
+                        } else {
+                            #kr::Layer::backward(&self.#f, &*#x, &*#o, &mut *#c, &mut *#gy, ::core::option::Option::None, &mut grads.#f, batch);
+                        }
                     });
                 } else {
-                    let (d, after) = dest(p, &mut written);
-                    bwd.extend(quote! {
-                        #kr::Layer::backward(&self.#f, &*#x, &*#o, &mut *#c, &mut *#gy, ::core::option::Option::Some(#d), &mut grads.#f, batch);
-                        #after
-                    });
+                    bwd.extend(with_dx);
                 }
             }
             Op::Merge(m) => {
@@ -300,15 +304,25 @@ pub fn model(g: &Graph) -> TokenStream {
                     .collect();
                 let o = format_ident!("__o{}", n);
                 for (i, &p) in node.inputs.iter().enumerate() {
-                    if is_input(p) {
-                        continue;
-                    }
                     let (d, after) = dest(p, &mut written);
-                    bwd.extend(merge_backward(m, &ins, quote!(&*#o), quote!(&*#gy), i, d));
-                    bwd.extend(after);
+                    let step = merge_backward(m, &ins, quote!(&*#o), quote!(&*#gy), i, d);
+                    if is_input(p) {
+                        bwd.extend(quote! { if __want_dx { #step #after } });
+                    } else {
+                        bwd.extend(quote! { #step #after });
+                    }
                 }
             }
         }
+    }
+    // dL/dx: each input's gradient, side by side in the caller's rows.
+    for (k, &i) in g.inputs.iter().enumerate() {
+        let (gi, off, len) = (grad_buf(i), in_offsets[k], nodes[i].len);
+        bwd.extend(quote! {
+            if let ::core::option::Option::Some(dx) = dx.as_deref_mut() {
+                #kr::model::scatter_rows(&*#gi, #in_total, #off, #len, dx, batch);
+            }
+        });
     }
 
     let update_states = nodes.iter().enumerate().filter_map(|(n, node)| match node.op {
@@ -320,17 +334,7 @@ pub fn model(g: &Graph) -> TokenStream {
         _ => None,
     });
 
-    let non_trainable = g.fields.iter().enumerate().map(|(i, f)| {
-        let ty = &f.ty;
-        let before = g.fields[..i].iter().map(|p| &p.ty);
-        quote! {
-            (
-                0 #(+ <#before as #kr::Params>::COUNT)* + <#ty as #kr::Params>::COUNT
-                    - <#ty as #kr::Layer>::NON_TRAINABLE,
-                <#ty as #kr::Layer>::NON_TRAINABLE,
-            )
-        }
-    });
+    let non_trainable = crate::expand::non_trainable(&tys);
 
     // ---- Summary rows: inputs, layers (once, at their first call), merges.
     let node_ref = |p: usize| -> String {
@@ -370,7 +374,11 @@ pub fn model(g: &Graph) -> TokenStream {
                 let connected = f.calls.iter().map(|&c| node_ref(nodes[c].inputs[0])).collect();
                 (
                     f.name.to_string(),
-                    f.kind.to_string(),
+                    if f.kind == "Model" {
+                        "Functional".to_string()
+                    } else {
+                        f.kind.to_string()
+                    },
                     quote!(<#ty as #kr::Params>::COUNT),
                     f.describe.clone(),
                     connected,
@@ -494,10 +502,13 @@ pub fn model(g: &Graph) -> TokenStream {
         let fname = f.to_string();
         quote! { #kr::Layer::visit_params(&self.#f, &mut |p, s, v| f(#fname, p, s, v)); }
     });
+    // rustc checks each layer's shapes against the ones inferred here: for a nested model,
+    // whose shapes the macro cannot see, this is the check.
     let field_checks = g.fields.iter().map(|f| {
         let ty = &f.ty;
+        let (i, o) = (shape_type(&f.input), shape_type(&f.output));
         let span = f.call_tokens.span();
-        quote_spanned! {span=> __is_layer::<#ty>(); }
+        quote_spanned! {span=> __layer_shapes::<#ty, #i, #o>(); }
     });
 
     quote! {
@@ -514,7 +525,11 @@ pub fn model(g: &Graph) -> TokenStream {
 
         #[automatically_derived]
         const _: () = {
-            fn __is_layer<L: #kr::Layer>() {}
+            fn __layer_shapes<L, I, O>()
+            where
+                L: #kr::Layer<Input = I, Output = O>,
+            {
+            }
             #[allow(dead_code)]
             fn __check_layers() {
                 #(#field_checks)*
@@ -537,7 +552,7 @@ pub fn model(g: &Graph) -> TokenStream {
                 const WORKSPACE: usize = #workspace;
                 const SCRATCH: usize = #infer_len + #layer_scratch_max;
                 const WHOLE_BATCH: bool = false #(|| <#tys as #kr::Layer>::BATCH_STATS)*;
-                const NON_TRAINABLE: &'static [(usize, usize)] = &[#(#non_trainable),*];
+                const NON_TRAINABLE: &'static [(usize, usize)] = #non_trainable;
 
                 fn init_with(&mut self, rng: &mut #kr::Rng) {
                     #(#kr::Layer::init(&mut self.#fields, rng);)*
@@ -564,7 +579,17 @@ pub fn model(g: &Graph) -> TokenStream {
                 }
 
                 #[allow(unused_variables)]
-                fn backward(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                #[allow(unused_variables, unused_mut)]
+                fn backward_input(
+                    &self,
+                    x: &[f32],
+                    batch: usize,
+                    ws: &mut [f32],
+                    dy: &mut [f32],
+                    mut dx: ::core::option::Option<&mut [f32]>,
+                    grads: &mut Self,
+                ) {
+                    let __want_dx = dx.is_some();
                     let __ws = ws;
                     #all_splits
                     #bwd

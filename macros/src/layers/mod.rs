@@ -9,6 +9,7 @@ mod conv;
 mod conv_extra;
 mod dense;
 mod dropout;
+mod nested;
 mod normalization;
 mod pooling;
 mod reshape;
@@ -36,6 +37,8 @@ pub enum ArgKind {
     Ints,
     /// One of the given names, as an identifier or a string (`padding = same`).
     Choice(&'static [&'static str]),
+    /// A Rust type path (`ResBlock`, `blocks::Res`): a model declared with `model!`.
+    Type,
 }
 
 impl ArgKind {
@@ -50,6 +53,7 @@ impl ArgKind {
             ArgKind::Int => "an integer literal such as `-1`",
             ArgKind::Ints => "an integer or a tuple of integers such as `3` or `(3, 3)`",
             ArgKind::Choice(_) => "one of the names listed below",
+            ArgKind::Type => "the name of a model declared with `model!`, such as `ResBlock`",
         }
     }
 }
@@ -99,6 +103,7 @@ pub const SPECS: &[&Spec] = &[
     &reshape::FLATTEN,
     &reshape::RESHAPE,
     &dropout::DROPOUT,
+    &nested::MODEL,
     &conv::CONV2D,
     &conv::CONV1D,
     &conv_extra::DEPTHWISE_CONV_2D,
@@ -170,6 +175,8 @@ pub enum Value {
     /// `3` → `[[3]]`; `(3, 2)` → `[[3], [2]]`; `((1, 2), (3, 4))` → `[[1, 2], [3, 4]]`.
     Nested(Vec<Vec<usize>>),
     Choice(&'static str),
+    /// A type path.
+    Type(TokenStream),
 }
 
 /// Reads `expr` as `kind`, or explains what was expected. Checks that need no shape (a
@@ -270,6 +277,10 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str, layer: &Ident) -> sy
                 ))),
             }
         }
+        ArgKind::Type => match expr {
+            Expr::Path(p) if p.qself.is_none() => Ok(Value::Type(p.path.to_token_stream())),
+            _ => Err(wrong()),
+        },
         ArgKind::Shape => {
             let elems: Vec<&Expr> = match expr {
                 Expr::Tuple(t) => t.elems.iter().collect(),
