@@ -1,7 +1,7 @@
 //! What the Keras loader refuses, and how it says so: models that differ from the file,
 //! `Lambda` layers, damaged files. On every error the model keeps its values.
 
-use kerust::{model, Error, Model, Params};
+use kerust::{model, Error, Model};
 use kerust_keras::load::{load_keras, load_keras_parts, load_weights_h5};
 
 fn fixture(name: &str) -> Vec<u8> {
