@@ -61,24 +61,33 @@ pub(crate) fn members(file: &File<'_>, obj: &Object<'_>) -> Result<Option<Vec<Li
             ));
         }
     }
-    let mut out = Vec::with_capacity(obj.links.len().min(MAX_MEMBERS));
+    let mut out = Members::default();
     for body in &obj.links {
         if let Some(link) = link_message(file, body)? {
-            push(&mut out, link)?;
+            out.push(link)?;
         }
     }
-    Ok(Some(out))
+    Ok(Some(out.list))
 }
 
-fn push(out: &mut Vec<Link>, link: Link) -> Result<()> {
-    if out.len() >= MAX_MEMBERS {
-        return Err(bad(format!("a group has more than {MAX_MEMBERS} members")));
+/// Members collected so far, with their names for a constant-time duplicate check.
+#[derive(Default)]
+struct Members {
+    list: Vec<Link>,
+    names: HashSet<String>,
+}
+
+impl Members {
+    fn push(&mut self, link: Link) -> Result<()> {
+        if self.list.len() >= MAX_MEMBERS {
+            return Err(bad(format!("a group has more than {MAX_MEMBERS} members")));
+        }
+        if !self.names.insert(link.name.clone()) {
+            return Err(bad(format!("a group has two members named `{}`", link.name)));
+        }
+        self.list.push(link);
+        Ok(())
     }
-    if out.iter().any(|l| l.name == link.name) {
-        return Err(bad(format!("a group has two members named `{}`", link.name)));
-    }
-    out.push(link);
-    Ok(())
 }
 
 fn name_from(bytes: &[u8]) -> Result<String> {
@@ -152,7 +161,7 @@ fn heap_name(heap: &[u8], offset: u64) -> Result<String> {
 
 fn symbol_table(file: &File<'_>, btree: u64, heap: u64) -> Result<Vec<Link>> {
     let heap = local_heap(file, heap)?;
-    let mut out = Vec::new();
+    let mut out = Members::default();
     let mut seen = HashSet::new();
     // (node address, the level it must have; None for the root)
     let mut stack = vec![(btree, None::<u8>)];
@@ -208,10 +217,10 @@ fn symbol_table(file: &File<'_>, btree: u64, heap: u64) -> Result<Vec<Link>> {
             symbol_node(file, snod, heap, &mut out)?;
         }
     }
-    Ok(out)
+    Ok(out.list)
 }
 
-fn symbol_node(file: &File<'_>, addr: u64, heap: &[u8], out: &mut Vec<Link>) -> Result<()> {
+fn symbol_node(file: &File<'_>, addr: u64, heap: &[u8], out: &mut Members) -> Result<()> {
     let mut r = file.reader_at(addr, "symbol table node")?;
     r.signature(b"SNOD")?;
     let version = r.u8()?;
@@ -230,7 +239,7 @@ fn symbol_node(file: &File<'_>, addr: u64, heap: &[u8], out: &mut Vec<Link>) -> 
             continue; // a soft link (its target is in the heap), not followed
         }
         let addr = header.ok_or_else(|| bad(format!("member `{name}` has an undefined address")))?;
-        push(out, Link { name, addr })?;
+        out.push(Link { name, addr })?;
     }
     Ok(())
 }

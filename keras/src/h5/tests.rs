@@ -178,3 +178,93 @@ fn offsets_past_the_end_and_sizes_that_overflow() {
     assert!(reason(dataset::raw(&f, storage, usize::MAX, 4)).contains("overflows"));
     assert!(reason(dataset::raw(&f, storage, 5, 4)).contains("needs 20 bytes"));
 }
+
+/// A minimal file: superblock 0 with 8-byte sizes whose root object header, at byte 96,
+/// is version 1 with the messages `messages` (each `(type, body)`).
+fn synthetic(messages: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut b = SIGNATURE.to_vec();
+    b.extend([0, 0, 0, 0, 0, 8, 8, 0]);
+    b.extend(4u16.to_le_bytes());
+    b.extend(16u16.to_le_bytes());
+    b.extend(0u32.to_le_bytes());
+    b.extend(0u64.to_le_bytes()); // base
+    b.extend([0xff; 8]); // free space
+    b.extend(0u64.to_le_bytes()); // end of file (unchecked)
+    b.extend([0xff; 8]); // driver
+    b.extend(0u64.to_le_bytes()); // root: name offset
+    b.extend(96u64.to_le_bytes()); // root: header address
+    b.extend([0; 24]);
+    assert_eq!(b.len(), 96);
+    let body: Vec<u8> = messages
+        .iter()
+        .flat_map(|(t, m)| {
+            let mut v = t.to_le_bytes().to_vec();
+            v.extend((m.len() as u16).to_le_bytes());
+            v.extend([0; 4]);
+            v.extend(m);
+            v
+        })
+        .collect();
+    b.extend([1, 0]);
+    b.extend((messages.len() as u16).to_le_bytes());
+    b.extend(1u32.to_le_bytes());
+    b.extend((body.len() as u32).to_le_bytes());
+    b.extend([0; 4]);
+    b.extend(body);
+    b
+}
+
+#[test]
+fn continuation_cycles_end_in_an_error() {
+    // A continuation message at byte 112 whose block is that same message.
+    let mut cont = 112u64.to_le_bytes().to_vec();
+    cont.extend(24u64.to_le_bytes());
+    let bytes = synthetic(&[(0x10, cont)]);
+    assert!(reason(File::parse(&bytes).unwrap().root()).contains("a cycle"));
+}
+
+#[test]
+fn b_tree_cycles_and_shared_subtrees_end_in_an_error() {
+    // The level-1 node of `many`: make its second child its first.
+    let at = (0..EARLIEST.len() - 6)
+        .find(|&i| &EARLIEST[i..i + 4] == b"TREE" && EARLIEST[i + 4] == 0 && EARLIEST[i + 5] == 1)
+        .expect("the fixture has a level-1 group B-tree node");
+    let mut bytes = EARLIEST.to_vec();
+    let first = bytes[at + 32..at + 40].to_vec();
+    bytes[at + 48..at + 56].copy_from_slice(&first);
+    let f = File::parse(&bytes).unwrap();
+    assert!(reason(f.group("many")).contains("reached twice"));
+    // A child that points back at the node itself.
+    bytes[at + 32..at + 40].copy_from_slice(&(at as u64).to_le_bytes());
+    let f = File::parse(&bytes).unwrap();
+    assert!(reason(f.group("many")).contains("reached twice"));
+    // Children must sit one level below their parent.
+    let mut bytes = EARLIEST.to_vec();
+    bytes[at + 5] = 2;
+    let f = File::parse(&bytes).unwrap();
+    assert!(reason(f.group("many")).contains("has level 0, expected 1"));
+}
+
+#[test]
+fn a_header_without_group_or_dataset_messages() {
+    let bytes = synthetic(&[(0x0012, vec![0; 8])]);
+    assert!(reason(File::parse(&bytes).unwrap().root()).contains("neither a group nor a dataset"));
+}
+
+#[test]
+fn duplicate_member_names_are_refused() {
+    // Two compact links named `x`.
+    let link = |addr: u64| {
+        let mut v = vec![1, 0, 1, b'x'];
+        v.extend(addr.to_le_bytes());
+        v
+    };
+    let bytes = synthetic(&[(0x0006, link(96)), (0x0006, link(96))]);
+    assert!(reason(File::parse(&bytes).unwrap().root()).contains("two members named `x`"));
+    // One link to the root itself: a cycle a walker must bound, reachable by path.
+    let bytes = synthetic(&[(0x0006, link(96))]);
+    let f = File::parse(&bytes).unwrap();
+    assert!(matches!(f.get("x/x/x/x"), Ok(Node::Group(_))));
+    let deep = vec!["x"; MAX_DEPTH + 1].join("/");
+    assert!(reason(f.get(&deep)).contains("deeper than"));
+}
