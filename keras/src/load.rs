@@ -75,7 +75,10 @@ pub fn load_keras<M: Model>(model: &mut M, bytes: &[u8]) -> Result<()> {
 /// Reads a `.keras` file (at most [`h5::MAX_FILE_SIZE`] bytes) into `model`; see
 /// [`load_keras_parts`].
 pub fn load_keras_file<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
-    load_keras(model, &h5::read_file(path)?)
+    load_keras(
+        model,
+        &h5::read_limited(path.as_ref(), h5::MAX_FILE_SIZE, "Keras")?,
+    )
 }
 
 fn keras_err(reason: impl Into<String>) -> Error {

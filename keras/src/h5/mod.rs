@@ -53,11 +53,11 @@ const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
 /// Reads a whole file after checking that it is at most [`MAX_FILE_SIZE`] bytes.
 pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<u8>> {
-    read_limited(path.as_ref(), MAX_FILE_SIZE)
+    read_limited(path.as_ref(), MAX_FILE_SIZE, "HDF5")
 }
 
-/// Reads a whole file of at most `limit` bytes.
-pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+/// Reads a whole file of at most `limit` bytes; errors name the file's `format`.
+pub(crate) fn read_limited(path: &Path, limit: u64, format: &'static str) -> Result<Vec<u8>> {
     use std::io::Read;
     let io = |source| Error::Io {
         path: path.to_path_buf(),
@@ -67,7 +67,7 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let len = file.metadata().map_err(io)?.len();
     if len > limit {
         return Err(Error::Format {
-            format: "HDF5",
+            format,
             reason: format!(
                 "{} is {len} bytes, more than the limit of {limit}",
                 path.display()
@@ -77,10 +77,10 @@ pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > limit {
-        return Err(bad(format!(
-            "{} grew past the limit of {limit} bytes",
-            path.display()
-        )));
+        return Err(Error::Format {
+            format,
+            reason: format!("{} grew past the limit of {limit} bytes", path.display()),
+        });
     }
     Ok(bytes)
 }

@@ -268,3 +268,15 @@ fn duplicate_member_names_are_refused() {
     let deep = vec!["x"; MAX_DEPTH + 1].join("/");
     assert!(reason(f.get(&deep)).contains("deeper than"));
 }
+
+#[test]
+fn files_are_read_up_to_a_limit() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/h5/latest.h5");
+    assert_eq!(read_file(&path).unwrap(), LATEST);
+    let msg = reason(read_limited(&path, 1000, "HDF5"));
+    assert!(msg.contains("more than the limit of 1000"), "{msg}");
+    assert!(matches!(
+        read_file(path.with_extension("missing")),
+        Err(Error::Io { .. })
+    ));
+}
