@@ -103,9 +103,15 @@ pub fn read_config(bytes: &[u8]) -> Result<String> {
 /// Keras's `model.to_json()`).
 pub fn read_config_file(path: impl AsRef<Path>) -> Result<String> {
     let path = path.as_ref();
+    let bytes = read_file(path, Limits::default().max_file)?;
+    config_json(bytes).map_err(|e| e.context(path.display()))
+}
+
+/// The architecture JSON in a file's bytes: `config.json` of a `.keras` archive, or the
+/// bytes themselves when they are not a zip archive.
+pub fn config_json(bytes: Vec<u8>) -> Result<String> {
     let limits = Limits::default();
-    let bytes = read_file(path, limits.max_file)?;
-    let json = if is_zip(&bytes) {
+    if is_zip(&bytes) {
         read_config(&bytes)
     } else if bytes.len() as u64 > limits.max_json {
         Err(ConfigError::new(format!(
@@ -116,8 +122,7 @@ pub fn read_config_file(path: impl AsRef<Path>) -> Result<String> {
     } else {
         String::from_utf8(bytes)
             .map_err(|_| ConfigError::new("neither a `.keras` (zip) archive nor UTF-8 JSON".to_string()))
-    };
-    json.map_err(|e| e.context(path.display()))
+    }
 }
 
 /// Whether `bytes` start as a zip archive does (a local file header, or the end record of
@@ -127,7 +132,7 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 }
 
 /// The bytes of the file at `path`, refused without reading when larger than `max`.
-pub(crate) fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
+pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| ConfigError::new(format!("{}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();

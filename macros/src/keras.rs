@@ -18,8 +18,8 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Attribute, Ident, LitStr, Token, Visibility};
 
-use kerust_keras::codegen;
 use kerust_keras::config::Architecture;
+use kerust_keras::{archive, codegen};
 
 use crate::{ast, check, expand, fallback};
 
@@ -115,17 +115,19 @@ fn declaration(def: &KerasModel) -> syn::Result<(TokenStream, PathBuf)> {
     let span = lit.span();
     let tried = candidates(&lit.value(), span);
     let Some(file) = tried.iter().find(|p| p.is_file()) else {
-        let list: Vec<String> = tried.iter().map(|p| format!("`{}`", p.display())).collect();
         return Err(syn::Error::new(
             span,
             format!(
-                "cannot find the Keras file `{}` (looked for {})\nhelp: a relative path is relative to the crate's root (CARGO_MANIFEST_DIR), or else to the directory of this source file",
+                "cannot find the Keras file `{}`\nhelp: a relative path is relative to the crate's root (the directory of its Cargo.toml), or else to the directory of this source file",
                 lit.value(),
-                list.join(" and ")
             ),
         ));
     };
-    let arch = Architecture::from_file(file).map_err(|e| syn::Error::new(span, e.to_string()))?;
+    // The span already shows the path: the messages leave it out.
+    let arch = archive::read_file(file, archive::Limits::default().max_file)
+        .and_then(archive::config_json)
+        .and_then(|json| Architecture::from_json(&json))
+        .map_err(|e| syn::Error::new(span, format!("in `{}`: {e}", lit.value())))?;
     let name = match &def.name {
         Some(name) => name.clone(),
         None => Ident::new(&codegen::struct_name(&arch.name), span),
