@@ -14,8 +14,11 @@ pub struct Tensor {
     pub shape: Vec<usize>,
 }
 
-/// The tensors (sorted by name) and the metadata of the safetensors file at `path`.
-pub fn read_header(path: &Path) -> Result<(Vec<Tensor>, Vec<(String, String)>), String> {
+/// A file's tensors (sorted by name) and metadata (sorted by key).
+pub type Header = (Vec<Tensor>, Vec<(String, String)>);
+
+/// The tensors and the metadata of the safetensors file at `path`.
+pub fn read_header(path: &Path) -> Result<Header, String> {
     let io = |e: std::io::Error| format!("{}: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
