@@ -54,9 +54,18 @@ pub use kerust_core::{Layer, LayerInfo, Model, Params, Rng, Shape, TensorInfo};
 /// what is generated.
 pub use kerust_macros::model;
 
+/// Declares the model of a Keras 3 `.keras` file (or its `config.json`), read at compile
+/// time: `keras_model!(pub struct Net = "model.keras")` expands to what `model!` gives for
+/// the same layers. Load the file's weights with [`keras::load::load_keras_file`].
+pub use kerust_macros::keras_model;
+
+/// Keras 3 interop: `.keras` archives, `.weights.h5` files, `config.json`.
+#[cfg(feature = "keras")]
+pub use kerust_keras as keras;
+
 /// Everything a model declaration and a training script need.
 pub mod prelude {
-    pub use crate::model;
+    pub use crate::{keras_model, model};
     #[cfg(feature = "std")]
     pub use kerust_core::io::safetensors::WeightsExt;
     #[cfg(feature = "std")]

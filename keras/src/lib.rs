@@ -11,7 +11,10 @@
 pub mod archive;
 pub mod codegen;
 pub mod config;
+mod error;
 #[cfg(feature = "load")]
 pub mod h5;
 #[cfg(feature = "load")]
 pub mod load;
+
+pub use error::{ConfigError, Result};

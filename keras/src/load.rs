@@ -179,8 +179,8 @@ pub fn keras_layer_names(layers: &[LayerInfo]) -> Vec<String> {
 
 /// A parameter tensor of the model: its layer, name and shape.
 struct Param {
-    layer: &'static str,
-    name: &'static str,
+    layer: String,
+    name: String,
     shape: Vec<usize>,
 }
 
@@ -190,8 +190,8 @@ fn params_of<M: Model>() -> Vec<Param> {
     let model = zeroed::<M>();
     model.visit_params(&mut |layer, name, shape, _| {
         out.push(Param {
-            layer,
-            name,
+            layer: layer.to_string(),
+            name: name.to_string(),
             shape: shape.to_vec(),
         })
     });
@@ -253,7 +253,7 @@ fn read_weights<M: Model>(bytes: &[u8]) -> Result<Vec<f32>> {
                 info.describe,
                 found.len(),
                 own.len(),
-                own.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                own.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
         let mut tensors = Vec::with_capacity(own.len());

@@ -11,6 +11,7 @@ mod expand;
 mod fallback;
 mod graph;
 mod ir;
+mod keras;
 mod layers;
 mod suggest;
 #[cfg(test)]
@@ -35,4 +36,21 @@ pub fn model(input: TokenStream) -> TokenStream {
             Err(error) => fallback::graph(&def, &error).into(),
         },
     }
+}
+
+/// Declares the model of a Keras file at compile time: the same statically shaped struct
+/// `model!` gives for the declaration `kerust codegen` prints.
+///
+/// ```text
+/// keras_model!(pub struct Mnist = "models/mnist.keras");
+/// keras_model!("models/mnist.keras"); // `pub struct`, named after the Keras model
+/// ```
+///
+/// The file is a Keras 3 `.keras` archive (only its `config.json` is read) or a bare
+/// `config.json`. A relative path is relative to the crate's root (`CARGO_MANIFEST_DIR`),
+/// or else to the directory of the invoking file. A missing file, or a layer or option
+/// kerust does not support, is a compile error at the path; editing the file rebuilds.
+#[proc_macro]
+pub fn keras_model(input: TokenStream) -> TokenStream {
+    keras::expand(input.into()).into()
 }

@@ -329,9 +329,9 @@ mod tests {
             &[1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
         );
         let mut names = std::vec::Vec::new();
-        bn.visit_params(&mut |n, s, v| names.push((n, s.to_vec(), v.len())));
+        bn.visit_params(&mut |n, s, v| names.push((std::string::String::from(n), s.to_vec(), v.len())));
         assert_eq!(names[0].0, "gamma");
-        assert_eq!(names[3], ("moving_variance", std::vec![3], 3));
+        assert_eq!(names[3], ("moving_variance".into(), std::vec![3], 3));
         assert_eq!(<Bn<3, NoBias, NoBias> as Params>::COUNT, 6);
         assert_eq!(<Bn<3, NoBias, NoBias> as Layer>::NON_TRAINABLE, 6);
     }
