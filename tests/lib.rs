@@ -5,6 +5,7 @@ mod conv;
 mod conv_extra;
 mod gradients;
 mod history;
+mod multi_output;
 mod normalization;
 mod persistence;
 mod pooling;
