@@ -34,7 +34,7 @@ const CLASSES: usize = 10;
 fn labels(data: &Dataset) -> &[u32] {
     match &data.y {
         Target::Classes(c) => c,
-        Target::Values { .. } => unreachable!("the digits have class labels"),
+        _ => unreachable!("the digits have class labels"),
     }
 }
 

@@ -81,7 +81,7 @@ pub mod prelude {
                 TerminateOnNan,
             },
             Callback, Context, Control, EvaluateOptions, FitOptions, History, Logs, Metric, ModelExt,
-            Trainer, Verbosity,
+            PerOutput, Trainer, Verbosity,
         },
     };
     #[cfg(feature = "alloc")]

@@ -187,3 +187,100 @@ fn training_steps_allocate_nothing_at_all() {
         "30 extra steps allocated"
     );
 }
+
+include!("split_model.rs");
+
+model! {
+    struct Trunk: Input<16> {
+        hidden: Dense(32, activation = relu),
+        out:    Dense(6),
+    }
+}
+
+// `Trunk` read as two outputs: 4 class logits and 2 values.
+split_model!(
+    TwoOut(Trunk),
+    inputs = &[kerust::TensorInfo {
+        name: "input",
+        shape: &[16],
+        offset: 0,
+        len: 16
+    }],
+    outputs = &[
+        kerust::TensorInfo {
+            name: "digit",
+            shape: &[4],
+            offset: 0,
+            len: 4
+        },
+        kerust::TensorInfo {
+            name: "size",
+            shape: &[2],
+            offset: 4,
+            len: 2
+        },
+    ]
+);
+
+/// [`measure`] for a model with two outputs, each with its loss, weight and metric, and
+/// sample weights.
+fn measure_two_outputs(batch: usize) -> (Counts, Counts) {
+    let data = |steps: usize| {
+        let n = batch * steps;
+        let mut rng = Rng::new(steps as u64);
+        let x: Vec<f32> = (0..n * 16).map(|_| rng.uniform()).collect();
+        let y = Target::Multi(vec![
+            Target::Classes((0..n).map(|i| (i % 4) as u32).collect()),
+            Target::Values {
+                data: (0..n * 2).map(|_| rng.uniform()).collect(),
+                width: 2,
+            },
+        ]);
+        let w: Vec<f32> = (0..n).map(|i| 0.5 + (i % 3) as f32).collect();
+        (Dataset::from_inputs::<TwoOut>(&[&x], y).unwrap(), w)
+    };
+    let ((short, w10), (long, w40)) = (data(10), data(40));
+    let opts = |w| FitOptions {
+        epochs: 1,
+        batch_size: batch,
+        sample_weight: Some(w),
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
+    let losses = kerust::train::PerOutput::new()
+        .loss("digit", SparseCategoricalCrossentropy::from_logits())
+        .loss("size", MeanSquaredError::new())
+        .loss_weight("size", 0.5)
+        .metrics("digit", [Metric::Accuracy])
+        .metrics("size", [Metric::MeanAbsoluteError]);
+    let mut model = kerust::params::boxed_zeroed::<TwoOut>();
+    model.init_with(&mut Rng::new(0));
+    let mut trainer = model.compile(Adam::default(), losses, []);
+    trainer.fit(&short, opts(&w10)).unwrap();
+    trainer.fit(&long, opts(&w40)).unwrap();
+    let c10 = allocations(|| assert_eq!(trainer.fit(&short, opts(&w10)).unwrap().logs.len(), 1));
+    let c40 = allocations(|| assert_eq!(trainer.fit(&long, opts(&w40)).unwrap().logs.len(), 1));
+    assert_eq!(trainer.optimizer().iterations(), 100);
+    (c10, c40)
+}
+
+#[test]
+fn training_two_outputs_allocates_nothing_per_step() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (c10, c40) = measure_two_outputs(32);
+    assert!(
+        c40.plain <= c10.plain,
+        "30 extra steps of a two-output model made {} allocations: {c10:?} for 10 steps, {c40:?} for 40",
+        c40.plain.saturating_sub(c10.plain),
+    );
+    let extra = c40.over_aligned.saturating_sub(c10.over_aligned);
+    assert!(extra <= 30 * GEMMS_PER_STEP, "{extra} over-aligned allocations");
+
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let (c10, c40) = pool.install(|| measure_two_outputs(128));
+    assert!(
+        c40.plain <= c10.plain,
+        "with 2 shards, 30 extra steps of a two-output model made {} allocations: {c10:?}, {c40:?}",
+        c40.plain.saturating_sub(c10.plain),
+    );
+}

@@ -333,7 +333,7 @@ fn digits_head(n: usize) -> Dataset {
 fn classes(data: &Dataset) -> &[u32] {
     match &data.y {
         Target::Classes(c) => c,
-        Target::Values { .. } => panic!("expected class labels"),
+        _ => panic!("expected class labels"),
     }
 }
 

@@ -7,6 +7,7 @@ mod functional;
 mod gradients;
 mod history;
 mod merge;
+mod multi_output;
 mod normalization;
 mod persistence;
 mod pooling;

@@ -40,8 +40,8 @@ use super::safetensors::{
     bad, in_file, read_limited, safetensors_bytes, save_safetensors, weight_tensors, F32Tensor,
     SafetensorsFile, TensorLayout, KIND_KEY, MAX_HEADER,
 };
-use crate::losses::Loss;
 use crate::optim::{Optimizer, OptimizerState};
+use crate::train::Objective;
 use crate::train::Trainer;
 use crate::{Error, Model, Result};
 
@@ -265,7 +265,7 @@ fn max_file_len(count: usize) -> u64 {
     8 + MAX_HEADER as u64 + 4 * count as u64 * (1 + MAX_SLOTS as u64)
 }
 
-impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
+impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
     /// The checkpoint of this trainer after `epoch` completed epochs, as bytes (see the
     /// [module documentation](crate::io::checkpoint) for the format).
     pub fn checkpoint_to_bytes(&self, epoch: usize) -> Result<Vec<u8>> {

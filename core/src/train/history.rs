@@ -43,6 +43,11 @@ impl Logs {
         self.get("loss").unwrap_or(f64::NAN)
     }
 
+    /// Sorts the entries by name (Keras 3's order for models with several outputs).
+    pub(crate) fn sort_by_name(&mut self) {
+        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
     /// All entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
         self.entries.iter().map(|(n, v)| (n.as_str(), *v))

@@ -5,8 +5,7 @@ use alloc::vec::Vec;
 
 use super::metrics::argmax;
 use super::validate::check_inputs;
-use super::{summary_string, Metric, Trainer};
-use crate::losses::Loss;
+use super::{summary_string, Metric, Objective, Trainer};
 use crate::optim::Optimizer;
 use crate::{Error, Model, Result, Shape};
 
@@ -20,7 +19,11 @@ pub trait ModelExt: Model + Sized {
     /// let trainer = Net::new(0).compile(Sgd::default(), MeanSquaredError::default(), [Metric::MeanAbsoluteError]);
     /// assert_eq!(trainer.model().params().len(), Net::PARAM_COUNT);
     /// ```
-    fn compile<O: Optimizer, L: Loss>(
+    ///
+    /// For a model with several outputs, `loss` is one [`Loss`](crate::losses::Loss)
+    /// applied to every output or [`PerOutput`](super::PerOutput) losses (with loss
+    /// weights and metrics per output), and `metrics` is empty.
+    fn compile<O: Optimizer, L: Objective>(
         self: Box<Self>,
         optimizer: O,
         loss: L,
@@ -79,6 +82,25 @@ pub trait ModelExt: Model + Sized {
             }
         }
         Ok(y)
+    }
+
+    /// Runs inference on a model with several inputs and outputs (Keras's
+    /// `model.predict([x_img, x_tab])`): `inputs` holds one array per input, in the order
+    /// of [`Model::INPUTS`]; returns one array per output, in the order of
+    /// [`Model::OUTPUTS`], each its samples one after another. Fails as
+    /// [`join_inputs`](crate::data::join_inputs) and `predict` do.
+    ///
+    /// ```
+    /// use kerust::prelude::*;
+    /// model! { struct Net: Input<4> { out: Dense(3) } }
+    /// let net = Net::new(0);
+    /// let outputs = net.predict_outputs(&[&[0.5; 8]], 32)?;
+    /// assert_eq!(outputs, [net.predict(&[0.5; 8], 32)?]);
+    /// # Ok::<(), kerust::Error>(())
+    /// ```
+    fn predict_outputs(&self, inputs: &[&[f32]], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+        let x = crate::data::join_inputs::<Self>(inputs)?;
+        crate::data::split_outputs::<Self>(&self.predict(&x, batch_size)?)
     }
 
     /// The arg-max class of each sample's output (for classifiers with a rank-1 output).

@@ -35,38 +35,63 @@ pub(crate) fn shard_rows(batch: usize, n: usize, s: usize) -> Range<usize> {
 pub(crate) struct Shard<M: Model> {
     pub ws: Vec<f32>,
     pub grads: Box<M>,
+    /// The gradient of the loss with respect to the output rows (in evaluation: the
+    /// outputs).
     pub dy: Vec<f32>,
+    /// One output's values and loss gradient, gathered out of the rows of a model with
+    /// several outputs.
+    pub pred: Vec<f32>,
+    pub grad: Vec<f32>,
+    /// One output's per-row losses and per-row weights.
     pub losses: Vec<f32>,
+    pub row_weights: Vec<f32>,
+    /// The weighted total loss summed over samples, and each output's loss.
     pub loss_sum: f64,
+    pub head_loss: Vec<f64>,
     pub count: f64,
     pub metrics: Vec<Vec<f64>>,
 }
 
 impl<M: Model> Shard<M> {
-    pub(crate) fn new(metrics: &[super::Metric], width: usize) -> Self {
+    /// A shard for `heads` outputs and metric states of `state_lens` values.
+    pub(crate) fn new(state_lens: impl Iterator<Item = usize>, heads: usize) -> Self {
         Shard {
             ws: Vec::new(),
             grads: boxed_zeroed(),
             dy: Vec::new(),
+            pred: Vec::new(),
+            grad: Vec::new(),
             losses: Vec::new(),
+            row_weights: Vec::new(),
             loss_sum: 0.0,
+            head_loss: alloc::vec![0.0; heads],
             count: 0.0,
-            metrics: metrics
-                .iter()
-                .map(|m| alloc::vec![0.0; m.state_len(width)])
-                .collect(),
+            metrics: state_lens.map(|n| alloc::vec![0.0; n]).collect(),
         }
     }
 
-    /// Grows the buffers for `rows` rows (only the first time a size is seen).
-    pub(crate) fn reserve(&mut self, rows: usize, workspace: usize, out: usize, loss_rows: usize) {
+    /// Grows the buffers for `rows` samples (only the first time a size is seen): `out`
+    /// output values, at most `gathered` values of one output and `loss_rows` loss rows
+    /// per sample.
+    pub(crate) fn reserve(
+        &mut self,
+        rows: usize,
+        workspace: usize,
+        out: usize,
+        gathered: usize,
+        loss_rows: usize,
+    ) {
         grow(&mut self.ws, rows * workspace);
         grow(&mut self.dy, rows * out);
-        grow(&mut self.losses, loss_rows);
+        grow(&mut self.pred, rows * gathered);
+        grow(&mut self.grad, rows * gathered);
+        grow(&mut self.losses, rows * loss_rows);
+        grow(&mut self.row_weights, rows * loss_rows);
     }
 
     pub(crate) fn reset_sums(&mut self) {
         self.loss_sum = 0.0;
+        self.head_loss.fill(0.0);
         self.count = 0.0;
         self.metrics.iter_mut().for_each(|m| m.fill(0.0));
     }

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::callback::Context;
+use super::objective::{setup, CompiledMetric, Head, Objective};
 use super::progress::Progress;
 use super::shards::{for_each_shard, reduce_grads, shard_count, shard_rows, Shard, MAX_SHARDS};
 use super::validate::{check_dataset, out_width};
@@ -15,20 +16,27 @@ use crate::data::{Dataset, Target};
 use crate::losses::{Loss, Targets};
 use crate::optim::Optimizer;
 use crate::{Error, Model, Result, Rng, Shape};
+use alloc::string::String;
 
-/// A model compiled with an optimizer, a loss and metrics: `fit`, `evaluate`, and access
-/// to the trained model.
-pub struct Trainer<M: Model, O: Optimizer, L: Loss> {
+/// A model compiled with an optimizer, a loss (one [`Loss`], or
+/// [`PerOutput`](super::PerOutput) losses for a model with several outputs) and metrics:
+/// `fit`, `evaluate`, and access to the trained model.
+pub struct Trainer<M: Model, O: Optimizer, L: Objective> {
     model: Box<M>,
     optimizer: O,
     loss: L,
     metrics: Vec<Metric>,
+    /// The outputs and the metrics as compiled, or what is wrong with the compilation
+    /// (reported by `fit` and `evaluate`).
+    heads: Vec<Head>,
+    compiled: Vec<CompiledMetric>,
+    setup_error: Option<(&'static str, String)>,
     shards: Vec<Shard<M>>,
-    /// Reused batch buffers: inputs, class labels, target values, per-row weights.
+    /// Reused batch buffers: inputs, each output's class labels or target values,
+    /// per-sample weights.
     xb: Vec<f32>,
-    classes: Vec<u32>,
-    values: Vec<f32>,
-    row_weights: Vec<f32>,
+    targets: Vec<BatchTargets>,
+    sample_weights: Vec<f32>,
     /// Non-trainable parameters saved around the optimizer step.
     frozen: Vec<f32>,
     /// Where each parameter tensor lies in the flat parameters.
@@ -38,6 +46,14 @@ pub struct Trainer<M: Model, O: Optimizer, L: Loss> {
     seed: u64,
 }
 
+/// One output's targets of a batch.
+#[derive(Default)]
+struct BatchTargets {
+    sparse: bool,
+    classes: Vec<u32>,
+    values: Vec<f32>,
+}
+
 /// Which pass a batch runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
@@ -45,9 +61,18 @@ enum Pass {
     Eval,
 }
 
-impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
-    /// Compiles `model` (Keras's `model.compile(optimizer, loss, metrics)`).
+impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
+    /// Compiles `model` (Keras's `model.compile(optimizer, loss, metrics)`). For a model
+    /// with several outputs, `loss` is one [`Loss`] for all of them or
+    /// [`PerOutput`](super::PerOutput) losses, and `metrics` must be empty (metrics are
+    /// then given per output); what does not fit the model is reported by `fit` and
+    /// `evaluate`.
     pub fn new(model: Box<M>, optimizer: O, loss: L, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        let metrics: Vec<Metric> = metrics.into_iter().collect();
+        let (heads, compiled, setup_error) = match setup::<M, L>(&loss, &metrics) {
+            Ok((heads, compiled)) => (heads, compiled, None),
+            Err(e) => (Vec::new(), Vec::new(), Some(e)),
+        };
         let mut tensors = Vec::new();
         let mut offset = 0;
         model.visit_params(&mut |_, _, _, values| {
@@ -58,12 +83,14 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             model,
             optimizer,
             loss,
-            metrics: metrics.into_iter().collect(),
+            metrics,
+            targets: heads.iter().map(|_| BatchTargets::default()).collect(),
+            heads,
+            compiled,
+            setup_error,
             shards: Vec::new(),
             xb: Vec::new(),
-            classes: Vec::new(),
-            values: Vec::new(),
-            row_weights: Vec::new(),
+            sample_weights: Vec::new(),
             frozen: Vec::new(),
             tensors,
             steps_done: 0,
@@ -104,6 +131,30 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
     /// The metrics, as compiled.
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
+    }
+
+    /// The names `fit` and `evaluate` log, in the order they log them (before the
+    /// `val_` entries); fails as `fit` would when the loss or metrics do not fit the
+    /// model.
+    ///
+    /// ```
+    /// use kerust::prelude::*;
+    /// model! { struct Net: Input<4> { out: Dense(3) } }
+    /// let trainer = Net::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), [Metric::MeanAbsoluteError]);
+    /// assert_eq!(trainer.log_names()?, ["mean_absolute_error", "loss"]);
+    /// # Ok::<(), kerust::Error>(())
+    /// ```
+    pub fn log_names(&self) -> Result<Vec<String>> {
+        self.check_setup()?;
+        Ok(self.epoch_logs().iter().map(|(n, _)| n.into()).collect())
+    }
+
+    /// The error of a compilation that does not fit the model.
+    fn check_setup(&self) -> Result<()> {
+        match &self.setup_error {
+            Some((name, reason)) => Err(Error::invalid_argument(name, reason.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Where each parameter tensor lies in the flat parameters, in storage order.
@@ -148,8 +199,19 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         if opts.steps_per_epoch == Some(0) {
             return Err(Error::invalid_argument("steps_per_epoch", "must be at least 1"));
         }
-        check_dataset::<M>(data, self.loss.target_kind())?;
+        self.check_setup()?;
+        check_dataset::<M>(data, &self.heads)?;
         let sample_weight = check_weights(opts.sample_weight, data.len(), "sample_weight")?;
+        if opts.class_weight.is_some() && self.heads.len() > 1 {
+            return Err(Error::invalid_argument(
+                "class_weight",
+                format!(
+                    "is supported only for a model with one output (as in Keras); model `{}` has {}",
+                    M::NAME,
+                    self.heads.len()
+                ),
+            ));
+        }
         if let Some(cw) = opts.class_weight {
             let width = out_width::<M>().max(2);
             if cw.len() != width {
@@ -166,7 +228,7 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             .validation_data
         {
             Some(v) => {
-                check_dataset::<M>(v, self.loss.target_kind()).map_err(|e| match e {
+                check_dataset::<M>(v, &self.heads).map_err(|e| match e {
                     Error::Data(reason) => Error::data(format!("validation data: {reason}")),
                     other => other,
                 })?;
@@ -287,13 +349,15 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         if opts.batch_size == 0 {
             return Err(Error::invalid_argument("batch_size", "must be at least 1"));
         }
-        let n = check_dataset::<M>(data, self.loss.target_kind())?;
+        self.check_setup()?;
+        let n = check_dataset::<M>(data, &self.heads)?;
         let weights = check_weights(opts.sample_weight, n, "sample_weight")?;
         // Evaluation keeps its own sums: save and restore the training ones.
-        let saved: Vec<(f64, f64, Vec<Vec<f64>>)> = self
+        #[allow(clippy::type_complexity)]
+        let saved: Vec<(f64, Vec<f64>, f64, Vec<Vec<f64>>)> = self
             .shards
             .iter()
-            .map(|s| (s.loss_sum, s.count, s.metrics.clone()))
+            .map(|s| (s.loss_sum, s.head_loss.clone(), s.count, s.metrics.clone()))
             .collect();
         self.shards.iter_mut().for_each(Shard::reset_sums);
         let order: Vec<usize> = (0..n).collect();
@@ -301,8 +365,9 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             self.run_batch(data, idx, weights, Pass::Eval);
         }
         let logs = self.epoch_logs();
-        for (s, (loss, count, metrics)) in self.shards.iter_mut().zip(saved) {
+        for (s, (loss, head_loss, count, metrics)) in self.shards.iter_mut().zip(saved) {
             s.loss_sum = loss;
+            s.head_loss = head_loss;
             s.count = count;
             s.metrics = metrics;
         }
@@ -312,7 +377,8 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
     /// One training step on `batch` as a single batch (Keras's `train_on_batch`); returns
     /// that batch's loss and metrics.
     pub fn train_on_batch(&mut self, batch: &Dataset, sample_weight: Option<&[f32]>) -> Result<Logs> {
-        let n = check_dataset::<M>(batch, self.loss.target_kind())?;
+        self.check_setup()?;
+        let n = check_dataset::<M>(batch, &self.heads)?;
         let weights = check_weights(sample_weight, n, "sample_weight")?;
         self.shards.iter_mut().for_each(Shard::reset_sums);
         let idx: Vec<usize> = (0..n).collect();
@@ -339,12 +405,12 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         self.model.predict(x, n.max(1))
     }
 
-    /// The running loss and metrics from the shards' sums, in Keras's order (metrics, then
-    /// loss).
+    /// The running loss and metrics from the shards' sums, in Keras's order: for one
+    /// output, metrics then loss; for several, every name sorted (Keras 3 sorts its logs).
     fn epoch_logs(&self) -> Logs {
         let mut logs = Logs::default();
         let mut state = Vec::new();
-        for (i, m) in self.metrics.iter().enumerate() {
+        for (i, m) in self.compiled.iter().enumerate() {
             state.clear();
             for s in &self.shards {
                 if state.is_empty() {
@@ -354,17 +420,28 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                 }
             }
             logs.set(
-                m.name(),
+                &m.name,
                 if state.is_empty() {
                     f64::NAN
                 } else {
-                    m.result(&state)
+                    m.metric.result(&state)
                 },
             );
         }
-        let loss: f64 = self.shards.iter().map(|s| s.loss_sum).sum();
         let count: f64 = self.shards.iter().map(|s| s.count).sum();
-        logs.set("loss", if count > 0.0 { loss / count } else { f64::NAN });
+        let mean = |sum: f64| if count > 0.0 { sum / count } else { f64::NAN };
+        if self.heads.len() > 1 {
+            for (k, head) in self.heads.iter().enumerate() {
+                logs.set(
+                    &head.loss_name,
+                    mean(self.shards.iter().map(|s| s.head_loss[k]).sum()),
+                );
+            }
+        }
+        logs.set("loss", mean(self.shards.iter().map(|s| s.loss_sum).sum()));
+        if self.heads.len() > 1 {
+            logs.sort_by_name();
+        }
         logs
     }
 
@@ -374,34 +451,33 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
         let b = idx.len();
         let in_len = <M::Input as Shape>::LEN;
         let out_len = <M::Output as Shape>::LEN;
-        let width = out_width::<M>();
-        let rows_per_sample = out_len / width;
 
         // Gather the batch into reused buffers.
         self.xb.clear();
         for &i in idx {
             self.xb.extend_from_slice(&data.x[i * in_len..(i + 1) * in_len]);
         }
-        let sparse = match &data.y {
-            Target::Classes(c) => {
-                self.classes.clear();
-                self.classes.extend(idx.iter().map(|&i| c[i]));
-                true
-            }
-            Target::Values { data: v, width: w } => {
-                self.values.clear();
-                for &i in idx {
-                    self.values.extend_from_slice(&v[i * w..(i + 1) * w]);
+        for (k, bt) in self.targets.iter_mut().enumerate() {
+            match data.y.part(k) {
+                Target::Classes(c) => {
+                    bt.sparse = true;
+                    bt.classes.clear();
+                    bt.classes.extend(idx.iter().map(|&i| c[i]));
                 }
-                false
+                Target::Values { data: v, width: w } => {
+                    bt.sparse = false;
+                    bt.values.clear();
+                    for &i in idx {
+                        bt.values.extend_from_slice(&v[i * w..(i + 1) * w]);
+                    }
+                }
+                // Rejected by `check_dataset`.
+                Target::Multi(_) => {}
             }
-        };
-        self.row_weights.clear();
+        }
+        self.sample_weights.clear();
         if let Some(w) = weights {
-            for &i in idx {
-                self.row_weights
-                    .extend(core::iter::repeat_n(w[i], rows_per_sample));
-            }
+            self.sample_weights.extend(idx.iter().map(|&i| w[i]));
         }
 
         // Layers with batch statistics see the whole batch at once.
@@ -411,33 +487,38 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
             shard_count(b, M::WORKSPACE)
         };
         while self.shards.len() < n {
-            self.shards.push(Shard::new(&self.metrics, width));
+            let lens = self
+                .compiled
+                .iter()
+                .map(|c| c.metric.state_len(self.heads[c.head].width));
+            self.shards.push(Shard::new(lens, self.heads.len()));
         }
         let ws_per = M::WORKSPACE.max(M::SCRATCH);
+        let gathered = self
+            .heads
+            .iter()
+            .filter(|h| !h.is_whole_row::<M>())
+            .map(|h| h.len)
+            .max()
+            .unwrap_or(0);
+        let loss_rows = self.heads.iter().map(|h| h.rows).max().unwrap_or(0);
         for s in 0..n {
             let rows = shard_rows(b, n, s).len();
-            self.shards[s].reserve(rows, ws_per, out_len, rows * rows_per_sample);
+            self.shards[s].reserve(rows, ws_per, out_len, gathered, loss_rows);
         }
 
         let model = &*self.model;
-        let loss = &self.loss;
-        let metrics = &self.metrics;
-        let (xb, classes, values, row_weights) = (&self.xb, &self.classes, &self.values, &self.row_weights);
+        let objective = &self.loss;
+        let (heads, compiled) = (&self.heads, &self.compiled);
+        let (xb, targets, sample_weights) = (&self.xb, &self.targets, &self.sample_weights);
         let weighted = weights.is_some();
-        let scale = 1.0 / (b * rows_per_sample) as f32;
         let step = self.steps_done;
         for_each_shard(&mut self.shards, n, |s, sh| {
             let rows = shard_rows(b, n, s);
             let bs = rows.len();
             let x = &xb[rows.start * in_len..rows.end * in_len];
-            let targets = if sparse {
-                Targets::Sparse(&classes[rows.clone()])
-            } else {
-                Targets::Dense(&values[rows.start * out_len..rows.end * out_len])
-            };
-            let rw = weighted.then(|| &row_weights[rows.start * rows_per_sample..rows.end * rows_per_sample]);
-            let losses = &mut sh.losses[..bs * rows_per_sample];
-            match pass {
+            let sw = weighted.then(|| &sample_weights[rows.clone()]);
+            let train = match pass {
                 Pass::Train { seed } => {
                     sh.grads.zero();
                     let mut rng = Rng::derive(
@@ -445,39 +526,46 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                         step * MAX_SHARDS as u64 + s as u64,
                     );
                     model.forward_train(x, bs, &mut sh.ws, &mut rng);
-                    let out = M::train_output(&sh.ws, bs);
-                    let dy = &mut sh.dy[..bs * out_len];
-                    loss.compute(out, targets, width, losses, Some(dy));
-                    for (m, state) in metrics.iter().zip(sh.metrics.iter_mut()) {
-                        m.update(out, targets, width, rw, state);
+                    if gathered > 0 {
+                        // Outputs write their own columns of the gradient.
+                        sh.dy[..bs * out_len].fill(0.0);
                     }
-                    match rw {
-                        None => dy.iter_mut().for_each(|g| *g *= scale),
-                        Some(rw) => {
-                            for (row, &w) in dy.chunks_exact_mut(width).zip(rw) {
-                                row.iter_mut().for_each(|g| *g *= w * scale);
-                            }
-                        }
-                    }
-                    model.backward(x, bs, &mut sh.ws, dy, &mut sh.grads);
+                    true
                 }
                 Pass::Eval => {
-                    let out = &mut sh.dy[..bs * out_len];
-                    model.forward_batch(x, out, bs, &mut sh.ws);
-                    loss.compute(out, targets, width, losses, None);
-                    for (m, state) in metrics.iter().zip(sh.metrics.iter_mut()) {
-                        m.update(out, targets, width, rw, state);
-                    }
+                    model.forward_batch(x, &mut sh.dy[..bs * out_len], bs, &mut sh.ws);
+                    false
                 }
+            };
+            for (k, head) in heads.iter().enumerate() {
+                let bt = &targets[k];
+                let t = if bt.sparse {
+                    Targets::Sparse(&bt.classes[rows.clone()])
+                } else {
+                    Targets::Dense(&bt.values[rows.start * head.len..rows.end * head.len])
+                };
+                let run = HeadRun {
+                    head,
+                    loss: objective.loss_at(head.loss),
+                    batch: b,
+                    bs,
+                    out_len,
+                    whole: head.is_whole_row::<M>(),
+                };
+                let sum = run.apply(
+                    sh,
+                    train,
+                    t,
+                    sw,
+                    compiled.iter().enumerate().filter(|(_, c)| c.head == k),
+                );
+                sh.head_loss[k] += sum;
+                sh.loss_sum += f64::from(head.weight) * sum;
             }
-            if let Some(rw) = rw {
-                losses.iter_mut().zip(rw).for_each(|(l, w)| *l *= w);
-            }
-            // Per-sample loss: the mean over the sample's rows; Keras's reduction divides
-            // the weighted sum by the number of samples.
-            let per = rows_per_sample as f64;
-            sh.loss_sum += losses.iter().map(|&l| f64::from(l)).sum::<f64>() / per;
             sh.count += bs as f64;
+            if train {
+                model.backward(x, bs, &mut sh.ws, &mut sh.dy[..bs * out_len], &mut sh.grads);
+            }
         });
 
         if let Pass::Train { .. } = pass {
@@ -500,6 +588,127 @@ impl<M: Model, O: Optimizer, L: Loss> Trainer<M, O, L> {
                 self.model.update_state(&self.shards[0].ws, b);
             }
             self.steps_done += 1;
+        }
+    }
+}
+
+/// One output's share of a shard's step.
+struct HeadRun<'a> {
+    head: &'a Head,
+    loss: &'a dyn Loss,
+    /// Samples in the whole batch and in this shard.
+    batch: usize,
+    bs: usize,
+    out_len: usize,
+    /// Whether the output is the whole row (no gathering).
+    whole: bool,
+}
+
+impl HeadRun<'_> {
+    /// Computes the output's losses and metrics on the shard's outputs (the training
+    /// workspace's when `train`, else those in `sh.dy`) and, when `train`, writes the
+    /// gradient of `weight · loss` (Keras's `sum_over_batch_size` over the whole batch)
+    /// into the output's columns of `sh.dy`. Returns the sum of the weighted per-sample
+    /// losses (each the mean over the sample's rows).
+    fn apply<'m, M: Model>(
+        &self,
+        sh: &mut Shard<M>,
+        train: bool,
+        targets: Targets<'_>,
+        sample_weights: Option<&[f32]>,
+        metrics: impl Iterator<Item = (usize, &'m CompiledMetric)>,
+    ) -> f64 {
+        let Self {
+            head,
+            loss,
+            batch,
+            bs,
+            out_len,
+            whole,
+        } = *self;
+        let (width, rows) = (head.width, head.rows);
+        let Shard {
+            ws,
+            dy,
+            pred,
+            grad,
+            losses,
+            row_weights,
+            metrics: states,
+            ..
+        } = sh;
+        let losses = &mut losses[..bs * rows];
+        let rw = sample_weights.map(|w| {
+            let rw = &mut row_weights[..bs * rows];
+            for (r, w) in rw.chunks_exact_mut(rows).zip(w) {
+                r.fill(*w);
+            }
+            &*rw
+        });
+        let update_metrics = |p: &[f32]| {
+            for (i, m) in metrics {
+                m.metric.update(p, targets, width, rw, &mut states[i]);
+            }
+        };
+        // Keras's `sum_over_batch_size` divides by the loss rows of the whole batch; the
+        // output's weight scales its share of the total.
+        let scale = head.weight * (1.0 / (batch * rows) as f32);
+        if !train {
+            let p = self.values(&dy[..bs * out_len], pred);
+            loss.compute(p, targets, width, losses, None);
+            update_metrics(p);
+        } else if whole {
+            let p = M::train_output(ws, bs);
+            let g = &mut dy[..bs * out_len];
+            loss.compute(p, targets, width, losses, Some(g));
+            scale_rows(g, width, rw, scale);
+            update_metrics(p);
+        } else {
+            let p = self.values(M::train_output(ws, bs), pred);
+            let g = &mut grad[..bs * head.len];
+            loss.compute(p, targets, width, losses, Some(g));
+            scale_rows(g, width, rw, scale);
+            for (dst, src) in dy[..bs * out_len]
+                .chunks_exact_mut(out_len)
+                .zip(g.chunks_exact(head.len))
+            {
+                dst[head.offset..head.offset + head.len].copy_from_slice(src);
+            }
+            update_metrics(p);
+        }
+        if let Some(rw) = rw {
+            losses.iter_mut().zip(rw).for_each(|(l, w)| *l *= w);
+        }
+        // Per-sample loss: the mean over the sample's rows; Keras's reduction divides
+        // the weighted sum by the number of samples.
+        losses.iter().map(|&l| f64::from(l)).sum::<f64>() / rows as f64
+    }
+}
+
+impl HeadRun<'_> {
+    /// The output's values in `out` (the shard's output rows), contiguous: `out` itself
+    /// for an output that is the whole row, else gathered into `buf`.
+    fn values<'b>(&self, out: &'b [f32], buf: &'b mut [f32]) -> &'b [f32] {
+        if self.whole {
+            return out;
+        }
+        let (head, bs) = (self.head, self.bs);
+        let p = &mut buf[..bs * head.len];
+        for (dst, src) in p.chunks_exact_mut(head.len).zip(out.chunks_exact(self.out_len)) {
+            dst.copy_from_slice(&src[head.offset..head.offset + head.len]);
+        }
+        p
+    }
+}
+
+/// Multiplies each row of `width` gradient values by `scale` and its row weight.
+fn scale_rows(g: &mut [f32], width: usize, row_weights: Option<&[f32]>, scale: f32) {
+    match row_weights {
+        None => g.iter_mut().for_each(|v| *v *= scale),
+        Some(rw) => {
+            for (row, &w) in g.chunks_exact_mut(width).zip(rw) {
+                row.iter_mut().for_each(|v| *v *= w * scale);
+            }
         }
     }
 }
@@ -535,6 +744,8 @@ fn combine_weights(data: &Dataset, sample: Option<&[f32]>, class: Option<&[f32]>
                 Target::Classes(c) => c[i] as usize,
                 Target::Values { data: v, width: 1 } => usize::from(v[i] > 0.5),
                 Target::Values { data: v, width } => super::metrics::argmax(&v[i * width..(i + 1) * width]),
+                // `fit` rejects class weights for several outputs.
+                Target::Multi(_) => usize::MAX,
             };
             *wi *= cw.get(class).copied().unwrap_or(1.0);
         }

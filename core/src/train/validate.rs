@@ -2,7 +2,8 @@
 
 use alloc::format;
 
-use crate::data::{Dataset, Target};
+use super::objective::Head;
+use crate::data::{names, Dataset, Target};
 use crate::losses::TargetKind;
 use crate::{Error, Model, Result, Shape};
 
@@ -49,18 +50,52 @@ pub(crate) fn check_inputs<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) 
     Ok(x.len() / per)
 }
 
-/// Validates a dataset for model `M` and a loss taking `kind` targets.
-pub(crate) fn check_dataset<M: Model>(data: &Dataset, kind: TargetKind) -> Result<usize> {
+/// Validates a dataset for model `M` trained on `heads` (one per output): the inputs,
+/// then each output's targets against its loss.
+pub(crate) fn check_dataset<M: Model>(data: &Dataset, heads: &[Head]) -> Result<usize> {
     let n = check_inputs::<M>(&data.x, Some(&data.sample_shape))?;
-    let out_len = <M::Output as Shape>::LEN;
-    let width = out_width::<M>();
-    match (&data.y, kind) {
+    let several = heads.len() > 1;
+    match &data.y {
+        Target::Multi(parts) if parts.len() != heads.len() => {
+            return Err(Error::data(format!(
+                "model `{}` has {} output{} ({}), but the dataset has {} targets",
+                M::NAME,
+                heads.len(),
+                if several { "s" } else { "" },
+                names(M::OUTPUTS),
+                parts.len()
+            )));
+        }
+        Target::Multi(_) => {}
+        _ if several => {
+            return Err(Error::data(format!(
+                "model `{}` has {} outputs ({}): give one target per output with Target::Multi or Target::by_name",
+                M::NAME,
+                heads.len(),
+                names(M::OUTPUTS)
+            )));
+        }
+        _ => {}
+    }
+    for (k, head) in heads.iter().enumerate() {
+        check_targets::<M>(data.y.part(k), n, head).map_err(|e| match e {
+            Error::Data(reason) if several => Error::data(format!("output `{}`: {reason}", head.name)),
+            other => other,
+        })?;
+    }
+    Ok(n)
+}
+
+/// Validates the targets of one output for `n` samples.
+fn check_targets<M: Model>(y: &Target, n: usize, head: &Head) -> Result<()> {
+    let (out_len, width) = (head.len, head.width);
+    match (y, head.kind) {
         (Target::Classes(labels), TargetKind::Sparse) => {
             if out_len != width {
                 return Err(Error::data(format!(
                     "class labels need a rank-1 output, but model `{}` outputs shape {:?}",
                     M::NAME,
-                    <M::Output as Shape>::dims()
+                    head.shape
                 )));
             }
             if labels.len() != n {
@@ -112,6 +147,9 @@ pub(crate) fn check_dataset<M: Model>(data: &Dataset, kind: TargetKind) -> Resul
                 "the loss takes class labels (Target::Classes), but the dataset has value targets; use CategoricalCrossentropy for one-hot targets",
             ));
         }
+        (Target::Multi(_), _) => {
+            return Err(Error::data("a Target::Multi cannot be the target of one output"));
+        }
     }
-    Ok(n)
+    Ok(())
 }
