@@ -219,3 +219,14 @@ impl JoinedName {
         core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
 }
+
+/// Implemented by every layer for exactly its input and output shapes: the generated code
+/// of a functional model checks each layer against the shapes `model!` inferred.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the layer `{Self}` does not take `{I}` to `{O}`, the shapes `model!` inferred for it",
+    note = "a nested `Model(Type)` is taken to keep its input's shape; give its output shape with `Model(Type, output = (...))`"
+)]
+pub trait LayerShapes<I, O> {}
+
+impl<L: crate::Layer> LayerShapes<L::Input, L::Output> for L {}

@@ -4,8 +4,7 @@
 //! others through a temporary buffer and added).
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote};
 
 use super::check::{Graph, Merge, Op};
 use crate::layers::shape_type;
@@ -507,8 +506,13 @@ pub fn model(g: &Graph) -> TokenStream {
     let field_checks = g.fields.iter().map(|f| {
         let ty = &f.ty;
         let (i, o) = (shape_type(&f.input), shape_type(&f.output));
-        let span = f.call_tokens.span();
-        quote_spanned! {span=> __layer_shapes::<#ty, #i, #o>(); }
+        let span = f
+            .call_tokens
+            .clone()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |t| t.span());
+        crate::expand::respan(quote! { __layer_shapes::<#ty, #i, #o>(); }, span)
     });
 
     quote! {
@@ -525,11 +529,7 @@ pub fn model(g: &Graph) -> TokenStream {
 
         #[automatically_derived]
         const _: () = {
-            fn __layer_shapes<L, I, O>()
-            where
-                L: #kr::Layer<Input = I, Output = O>,
-            {
-            }
+            fn __layer_shapes<L: #kr::model::LayerShapes<I, O>, I, O>() {}
             #[allow(dead_code)]
             fn __check_layers() {
                 #(#field_checks)*
