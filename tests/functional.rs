@@ -388,3 +388,39 @@ fn nested_parameters_are_named_under_the_field() {
         "{s}"
     );
 }
+
+model! {
+    /// A block with batch normalisation, whose moving statistics are not trainable.
+    pub struct NormBlock: Input<4> {
+        d: Dense(4),
+        bn: BatchNormalization,
+    }
+}
+
+model! {
+    struct TwoNormBlocks {
+        x = Input<4>;
+        a = Model(NormBlock)(x);
+        h = Dense(4)(a);
+        b = Model(NormBlock)(h);
+        outputs(b);
+    }
+}
+
+#[test]
+fn nested_non_trainable_ranges_are_shifted_into_place() {
+    // NormBlock: kernel 16, bias 4, gamma 4, beta 4, then moving mean and variance (8).
+    assert_eq!(<NormBlock as Model>::NON_TRAINABLE, &[(20, 0), (28, 8)]);
+    let ranges: Vec<(usize, usize)> = <TwoNormBlocks as Model>::NON_TRAINABLE
+        .iter()
+        .copied()
+        .filter(|r| r.1 > 0)
+        .collect();
+    // a: 0..36, h: 36..56, b: 56..92.
+    assert_eq!(ranges, [(28, 8), (56 + 28, 8)]);
+    assert!(<TwoNormBlocks as Model>::WHOLE_BATCH);
+    let m = TwoNormBlocks::new(0);
+    let mut names = Vec::new();
+    m.visit_params(&mut |l, p, _, _| names.push(format!("{l}/{p}")));
+    assert_eq!(names[4], "a/bn/moving_mean");
+}
