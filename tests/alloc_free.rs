@@ -284,3 +284,55 @@ fn training_two_outputs_allocates_nothing_per_step() {
         c40.plain.saturating_sub(c10.plain),
     );
 }
+
+model! {
+    /// A residual block, nested twice below.
+    pub struct AllocBlock {
+        x = Input<16>;
+        h = Dense(16, activation = relu)(x);
+        r = Dense(16)(h);
+        s = Add(x, r);
+        outputs(s);
+    }
+}
+
+model! {
+    /// A functional model: nested blocks, a shared layer, a concatenation.
+    struct Graph {
+        x = Input<16>;
+        a = Model(AllocBlock)(x);
+        b = Model(AllocBlock)(a);
+        shared: Dense(8, activation = tanh);
+        p = shared(a);
+        q = Dense(8)(b);
+        j = Concatenate(p, q);
+        out = Dense(4)(j);
+        outputs(out);
+    }
+}
+
+#[test]
+fn functional_training_steps_allocate_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let opts = || FitOptions {
+        epochs: 1,
+        batch_size: 32,
+        verbose: Verbosity::Silent,
+        ..Default::default()
+    };
+    let (short, long) = (data(10, 32), data(40, 32));
+    let mut trainer = Graph::new(0).compile(
+        Adam::default(),
+        SparseCategoricalCrossentropy::from_logits(),
+        [Metric::Accuracy],
+    );
+    trainer.fit(&short, opts()).unwrap();
+    trainer.fit(&long, opts()).unwrap();
+    let c10 = allocations(|| assert_eq!(trainer.fit(&short, opts()).unwrap().logs.len(), 1));
+    let c40 = allocations(|| assert_eq!(trainer.fit(&long, opts()).unwrap().logs.len(), 1));
+    assert_eq!(
+        (c40.plain, c40.over_aligned),
+        (c10.plain, c10.over_aligned),
+        "30 extra steps of a functional model allocated"
+    );
+}
