@@ -18,7 +18,16 @@ pub fn model(m: &Model) -> TokenStream {
 
     let fields: Vec<&Ident> = m.layers.iter().map(|l| &l.decl.name).collect();
     let tys: Vec<&TokenStream> = m.layers.iter().map(|l| &l.ty).collect();
-    let field_attrs: Vec<_> = m.layers.iter().map(|l| &l.decl.attrs).collect();
+    let field_attrs: Vec<TokenStream> = m
+        .layers
+        .iter()
+        .map(|l| {
+            field_docs(
+                &l.decl.attrs,
+                &format!("Layer `{}`: {}.", l.decl.name, l.describe),
+            )
+        })
+        .collect();
     let in_ty = shape_type(&m.input);
     // `check` never returns a model without layers.
     let (Some(first), Some(last)) = (m.layers.first(), m.layers.last()) else {
@@ -244,7 +253,7 @@ pub fn model(m: &Model) -> TokenStream {
         #[repr(C)]
         #vis struct #name {
             #(
-                #(#field_attrs)*
+                #field_attrs
                 pub #fields: #tys,
             )*
         }
@@ -458,4 +467,12 @@ pub fn non_trainable(tys: &[&TokenStream]) -> TokenStream {
         const RANGES: [(usize, usize); N] = #kr::model::concat_ranges::<N>(PARTS, &[#(#offsets),*]);
         &RANGES
     }}
+}
+
+/// A field's attributes; when they hold no doc comment, a generated one (`fallback`), so that
+/// models compile under `#![deny(missing_docs)]` without a comment on every layer.
+pub fn field_docs(attrs: &[syn::Attribute], fallback: &str) -> TokenStream {
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let doc = (!has_doc).then(|| quote!(#[doc = #fallback]));
+    quote!(#(#attrs)* #doc)
 }

@@ -38,7 +38,24 @@ pub fn model(g: &Graph) -> TokenStream {
 
     let fields: Vec<&Ident> = g.fields.iter().map(|f| &f.name).collect();
     let tys: Vec<&TokenStream> = g.fields.iter().map(|f| &f.ty).collect();
-    let field_attrs: Vec<_> = g.fields.iter().map(|f| &f.attrs).collect();
+    let field_attrs: Vec<TokenStream> = g
+        .fields
+        .iter()
+        .map(|f| {
+            let calls: Vec<String> = f
+                .calls
+                .iter()
+                .map(|&c| format!("`{}`", g.nodes[c].name))
+                .collect();
+            let doc = format!(
+                "Layer `{}`: {}, computing {}.",
+                f.name,
+                f.describe,
+                calls.join(" and ")
+            );
+            crate::expand::field_docs(&f.attrs, &doc)
+        })
+        .collect();
 
     let nodes = &g.nodes;
     let multi_in = g.inputs.len() > 1;
@@ -522,7 +539,7 @@ pub fn model(g: &Graph) -> TokenStream {
         #[repr(C)]
         #vis struct #name {
             #(
-                #(#field_attrs)*
+                #field_attrs
                 pub #fields: #tys,
             )*
         }

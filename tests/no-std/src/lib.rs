@@ -59,3 +59,23 @@ pub fn classify(x: &[[f32; 4]; 4]) -> usize {
     let model = build(SEED);
     argmax(&probabilities(&model, x))
 }
+
+kerust::model! {
+    /// A functional model without a heap: a residual connection, two outputs.
+    pub struct TinyGraph {
+        x = Input<8>;
+        h = Dense(8, activation = relu)(x);
+        r = Dense(8)(h);
+        s = Add(x, r);
+        class = Dense(3, activation = softmax)(s);
+        value = Dense(1)(s);
+        outputs(class, value);
+    }
+}
+
+/// The class probabilities and the value [`TinyGraph`] (seeded with [`SEED`]) gives `x`.
+pub fn graph_outputs(x: &[f32; 8]) -> ([f32; CLASSES], [f32; 1]) {
+    let mut model = TinyGraph::ZERO;
+    model.init(SEED);
+    model.forward(x)
+}

@@ -81,3 +81,10 @@ fn batched_forward_matches_single_samples() {
         }
     }
 }
+
+#[test]
+fn the_functional_model_gives_probabilities_and_a_value() {
+    let (class, value) = kerust_no_std_test::graph_outputs(&[0.5, -0.5, 0.25, 0.0, 1.0, -1.0, 0.75, 0.1]);
+    assert!((class.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{class:?}");
+    assert!(value[0].is_finite());
+}
