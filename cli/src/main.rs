@@ -1,5 +1,5 @@
-//! The `kerust` command-line tool: inspect Keras and safetensors files, and write the
-//! `model!` declaration of a Keras model.
+//! The `kerust` command-line tool: inspect Keras and safetensors files, write the
+//! `model!` declaration of a Keras model, and convert its weights to safetensors.
 
 mod safetensors;
 mod table;
@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kerust_keras::codegen;
+use kerust_keras::archive::KerasArchive;
 use kerust_keras::config::{Architecture, LayerKind};
+use kerust_keras::{codegen, convert, h5};
 
 /// Inspect Keras and safetensors files, and write kerust models from Keras ones.
 #[derive(Parser)]
@@ -22,9 +23,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Print a Keras-style summary of a file: the layers, output shapes and parameter counts
-    /// of a `.keras` model (or its `config.json`), or the tensors of a `.safetensors` file.
+    /// of a `.keras` model (or its `config.json`), or the tensors of a `.weights.h5` or
+    /// `.safetensors` file.
     Inspect {
-        /// A `.keras`, `config.json` or `.safetensors` file.
+        /// A `.keras`, `config.json`, `.weights.h5` or `.safetensors` file.
         file: PathBuf,
     },
     /// Print the `model!` declaration of a Keras model: `model!` with the file's weights
@@ -36,13 +38,17 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Convert a `.keras` model's weights into a kerust safetensors weights file, with the
-    /// tensor names of the model `kerust codegen` declares (`<layer>/<param>`).
+    /// Convert a Keras model's weights into a kerust safetensors weights file, with the
+    /// tensor names of the model `kerust codegen` declares (`<layer>/<param>`): it loads
+    /// with `load_weights` into that model.
     Convert {
-        /// The `.keras` file.
+        /// The `.keras` file, or a `.weights.h5` file with `--config`.
         file: PathBuf,
-        /// The `.safetensors` file to write.
+        /// The `.safetensors` file to write (replaced atomically).
         out: PathBuf,
+        /// The architecture of a `.weights.h5` file: a `.keras` file or its `config.json`.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -51,7 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect { file } => inspect(&file),
         Command::Codegen { file, name } => codegen(&file, name.as_deref()),
-        Command::Convert { file, out } => convert(&file, &out),
+        Command::Convert { file, out, config } => convert(&file, &out, config.as_deref()),
     };
     match result {
         Ok(text) => {
@@ -76,16 +82,13 @@ fn is_weights_h5(path: &Path) -> bool {
     matches!(extension(path).as_str(), "h5" | "hdf5")
 }
 
-/// HDF5 weights need kerust-keras's HDF5 reader (its `load` feature).
-const NO_H5: &str = "reading `.weights.h5` files is not available in this build of kerust: it needs kerust-keras's HDF5 reader";
-
 fn inspect(path: &Path) -> Result<String, String> {
     match extension(path).as_str() {
         "safetensors" => inspect_safetensors(path),
         "keras" | "json" => inspect_keras(path),
-        _ if is_weights_h5(path) => Err(format!("{}: {NO_H5}", path.display())),
+        _ if is_weights_h5(path) => inspect_h5(path),
         other => Err(format!(
-            "{}: unknown file type `.{other}`; kerust inspects `.keras`, `config.json` and `.safetensors` files",
+            "{}: unknown file type `.{other}`; kerust inspects `.keras`, `config.json`, `.weights.h5` and `.safetensors` files",
             path.display()
         )),
     }
@@ -138,35 +141,36 @@ fn inspect_keras(path: &Path) -> Result<String, String> {
 
 fn inspect_safetensors(path: &Path) -> Result<String, String> {
     let (tensors, metadata) = safetensors::read_header(path)?;
-    let mut total = 0usize;
-    let rows: Vec<Vec<String>> = tensors
+    let rows: Vec<_> = tensors
         .iter()
-        .map(|t| {
-            let n = t.shape.iter().fold(1usize, |a, &d| a.saturating_mul(d));
-            total = total.saturating_add(n);
-            vec![
-                t.name.clone(),
-                t.dtype.clone(),
-                table::shape(&t.shape),
-                table::thousands(n),
-            ]
-        })
+        .map(|t| (t.name.clone(), t.dtype.clone(), t.shape.as_slice()))
         .collect();
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let mut s = table::render(
-        &format!("Safetensors: \"{name}\""),
-        &["Tensor", "Dtype", "Shape", "Values"],
-        &[false, false, false, true],
-        &rows,
-    );
-    s += &format!(" Tensors: {}\n", tensors.len());
-    s += &format!(" Total params: {}\n", table::thousands(total));
+    let mut s = table::tensors(&format!("Safetensors: \"{}\"", file_name(path)), "Tensor", &rows);
     for (k, v) in metadata {
         s += &format!(" Metadata {k}: {v}\n");
     }
     Ok(s)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+fn inspect_h5(path: &Path) -> Result<String, String> {
+    let in_file = |e: kerust_core::Error| format!("{}: {e}", path.display());
+    let bytes = h5::read_file(path).map_err(|e| e.to_string())?;
+    let file = h5::File::parse(&bytes).map_err(in_file)?;
+    let datasets = file.datasets().map_err(in_file)?;
+    let rows: Vec<_> = datasets
+        .iter()
+        .map(|d| (d.path().to_string(), d.dtype().name(), d.shape()))
+        .collect();
+    Ok(table::tensors(
+        &format!("HDF5: \"{}\"", file_name(path)),
+        "Dataset",
+        &rows,
+    ))
 }
 
 /// Whether `name` can name a struct.
@@ -193,8 +197,42 @@ fn codegen(path: &Path, name: Option<&str>) -> Result<String, String> {
     ))
 }
 
-fn convert(path: &Path, _out: &Path) -> Result<String, String> {
-    // Check the architecture first, so unsupported layers are reported by name.
-    Architecture::from_file(path).map_err(|e| e.to_string())?;
-    Err(format!("{}: {NO_H5}", path.display()))
+fn convert(path: &Path, out: &Path, config: Option<&Path>) -> Result<String, String> {
+    let (arch, weights) = if is_weights_h5(path) {
+        let Some(config) = config else {
+            return Err(format!(
+                "{}: a `.weights.h5` file holds no architecture; give it with `--config MODEL.keras` (or its `config.json`)",
+                path.display()
+            ));
+        };
+        let arch = Architecture::from_file(config).map_err(|e| e.to_string())?;
+        (arch, h5::read_file(path).map_err(|e| e.to_string())?)
+    } else if config.is_some() {
+        return Err(format!(
+            "{}: `--config` is for `.weights.h5` files; a `.keras` file holds its own architecture",
+            path.display()
+        ));
+    } else {
+        let archive = KerasArchive::open(path).map_err(|e| e.to_string())?;
+        let arch =
+            Architecture::from_json(&archive.config_json).map_err(|e| format!("{}: {e}", path.display()))?;
+        (arch, archive.weights_h5)
+    };
+    let tensors =
+        convert::to_safetensors(&arch, &weights, out).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rows: Vec<_> = tensors
+        .iter()
+        .map(|t| (t.name.clone(), "F32".to_string(), t.shape.as_slice()))
+        .collect();
+    let mut s = table::tensors(
+        &format!(
+            "Converted: \"{}\" (model {})",
+            file_name(path),
+            codegen::struct_name(&arch.name)
+        ),
+        "Tensor",
+        &rows,
+    );
+    s += &format!(" Wrote {}\n", out.display());
+    Ok(s)
 }

@@ -82,6 +82,40 @@ pub fn render(title: &str, header: &[&str], right: &[bool], rows: &[Vec<String>]
     s
 }
 
+/// The number of values of a tensor of this shape (saturating: the shape may come from a
+/// damaged file, and the count is only printed).
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().fold(1usize, |a, &d| a.saturating_mul(d))
+}
+
+/// A table of tensors, one row `(name, dtype, shape)` each, under the column headers
+/// `name_header`, `Dtype`, `Shape` and `Values`, followed by the number of tensors and the
+/// number of values.
+pub fn tensors(title: &str, name_header: &str, tensors: &[(String, String, &[usize])]) -> String {
+    let mut total = 0usize;
+    let rows: Vec<Vec<String>> = tensors
+        .iter()
+        .map(|(name, dtype, shape)| {
+            total = total.saturating_add(numel(shape));
+            vec![
+                name.clone(),
+                dtype.clone(),
+                self::shape(shape),
+                thousands(numel(shape)),
+            ]
+        })
+        .collect();
+    let mut s = render(
+        title,
+        &[name_header, "Dtype", "Shape", "Values"],
+        &[false, false, false, true],
+        &rows,
+    );
+    s += &format!(" Tensors: {}\n", tensors.len());
+    s += &format!(" Total params: {}\n", thousands(total));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,46 +1,15 @@
 //! The `kerust` binary on Keras 3 files (`keras/tests/configs`) and kerust's own weights.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::{path, row, run};
 
 fn configs(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../keras/tests/configs")
         .join(name)
-}
-
-/// Runs `kerust args...`: (success, stdout, stderr).
-fn kerust(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kerust"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-    kerust(&args)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// The table row of the layer `name`, its cells trimmed.
-fn row(text: &str, name: &str) -> Vec<String> {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("│ {name} ")))
-        .unwrap_or_else(|| panic!("no row for {name} in\n{text}"));
-    line.split('│')
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect()
 }
 
 #[test]

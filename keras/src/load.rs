@@ -8,9 +8,12 @@
 //! (weightless ones included); every tensor's shape is checked against the model's, and
 //! nothing is written into the model until the whole file has been checked.
 //!
-//! From a `.keras` archive, the architecture in `config.json` is compared first: the layer
-//! classes in order, the input shape, `units` / `filters`, `activation`, `padding` and
-//! `strides`; any difference is an error that names both layers.
+//! From a `.keras` archive, the architecture in `config.json` is compared first: it is
+//! parsed by [`crate::config`], and every layer's call in `model!` syntax
+//! ([`codegen::layer_call`](crate::codegen::layer_call): class, sizes, strides, padding,
+//! activation and every other argument) must equal the compiled layer's
+//! [`LayerInfo::describe`], as must the input shape; any difference is an error that names
+//! both layers, what the file has and what the model has.
 //!
 //! ```no_run
 //! kerust::model! {
@@ -28,16 +31,20 @@
 
 use std::path::Path;
 
+use kerust_core::io::safetensors::TensorLayout;
 use kerust_core::{Error, LayerInfo, Model, Result};
 
-use crate::h5::{self, File};
+use crate::archive::KerasArchive;
+use crate::config::Architecture;
+use crate::h5;
 
 mod arch;
+mod read;
 #[cfg(test)]
 mod tests;
 
-/// The largest `config.json` read from a `.keras` archive (64 MiB).
-pub const MAX_CONFIG_SIZE: u64 = 1 << 26;
+pub use read::Tensor;
+pub(crate) use read::{read_layers, Expected};
 
 /// Loads Keras weights (a `.weights.h5` file's bytes) into `model`.
 ///
@@ -46,8 +53,15 @@ pub const MAX_CONFIG_SIZE: u64 = 1 << 26;
 /// tensors or shapes differ from the model's; the message names the layer (its name in the
 /// file and in the model), the expected and the found shape. `model` is unchanged on error.
 pub fn load_weights_h5<M: Model>(model: &mut M, bytes: &[u8]) -> Result<()> {
-    let staged = read_weights::<M>(bytes)?;
-    model.flat_mut().copy_from_slice(&staged);
+    let layout = TensorLayout::from_model(model);
+    let tensors = read_weights::<M>(&layout, bytes)?;
+    let params = model.flat_mut();
+    for spec in layout.tensors() {
+        // `read_weights` returned exactly the layout's tensors, checked.
+        if let Some(t) = tensors.iter().find(|t| t.name == spec.name) {
+            params[spec.range.clone()].copy_from_slice(&t.values);
+        }
+    }
     Ok(())
 }
 
@@ -61,24 +75,23 @@ pub fn load_weights_h5_file<M: Model>(model: &mut M, path: impl AsRef<Path>) -> 
 /// `config_json` against the model, then loads `weights` (the `model.weights.h5` member) as
 /// [`load_weights_h5`] does. `model` is unchanged on error.
 pub fn load_keras_parts<M: Model>(model: &mut M, config_json: &str, weights: &[u8]) -> Result<()> {
-    arch::check::<M>(config_json)?;
+    arch::check::<M>(&Architecture::from_json(config_json)?)?;
     load_weights_h5(model, weights)
 }
 
-/// Loads a `.keras` archive's bytes (a zip of `config.json` and `model.weights.h5`) into
-/// `model`; see [`load_keras_parts`].
+/// Loads a `.keras` archive's bytes (a zip of `config.json` and `model.weights.h5`, read
+/// with [`KerasArchive`]'s limits) into `model`; see [`load_keras_parts`].
 pub fn load_keras<M: Model>(model: &mut M, bytes: &[u8]) -> Result<()> {
-    let (config, weights) = read_archive(bytes)?;
-    load_keras_parts(model, &config, &weights)
+    let archive = KerasArchive::from_bytes(bytes)?;
+    load_keras_parts(model, &archive.config_json, &archive.weights_h5)
 }
 
-/// Reads a `.keras` file (at most [`h5::MAX_FILE_SIZE`] bytes) into `model`; see
-/// [`load_keras_parts`].
+/// Reads a `.keras` file (its size checked first, see [`KerasArchive::open`]) into
+/// `model`; see [`load_keras_parts`].
 pub fn load_keras_file<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
-    load_keras(
-        model,
-        &h5::read_limited(path.as_ref(), h5::MAX_FILE_SIZE, "Keras")?,
-    )
+    let path = path.as_ref();
+    let archive = KerasArchive::open(path)?;
+    load_keras_parts(model, &archive.config_json, &archive.weights_h5).map_err(|e| in_file(path, e))
 }
 
 fn keras_err(reason: impl Into<String>) -> Error {
@@ -88,37 +101,15 @@ fn keras_err(reason: impl Into<String>) -> Error {
     }
 }
 
-/// `config.json` and `model.weights.h5` from a `.keras` zip, each read with a size limit.
-// Private stand-in for the `archive` module's reader; to be replaced by it.
-fn read_archive(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
-    use std::io::Read;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| keras_err(format!("not a .keras archive (a zip file): {e}")))?;
-    let mut member = |name: &str, limit: u64| -> Result<Vec<u8>> {
-        let f = zip
-            .by_name(name)
-            .map_err(|e| keras_err(format!("the archive has no readable `{name}`: {e}")))?;
-        if f.size() > limit {
-            return Err(keras_err(format!(
-                "`{name}` is {} bytes, more than the limit of {limit}",
-                f.size()
-            )));
-        }
-        let mut out = Vec::new();
-        f.take(limit + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| keras_err(format!("cannot read `{name}` from the archive: {e}")))?;
-        if out.len() as u64 > limit {
-            return Err(keras_err(format!(
-                "`{name}` unpacks to more than the limit of {limit} bytes"
-            )));
-        }
-        Ok(out)
-    };
-    let config = member("config.json", MAX_CONFIG_SIZE)?;
-    let weights = member("model.weights.h5", h5::MAX_FILE_SIZE)?;
-    let config = String::from_utf8(config).map_err(|_| keras_err("`config.json` is not UTF-8"))?;
-    Ok((config, weights))
+/// Adds the file's path to a format error.
+fn in_file(path: &Path, e: Error) -> Error {
+    match e {
+        Error::Format { format, reason } => Error::Format {
+            format,
+            reason: format!("{}: {reason}", path.display()),
+        },
+        other => other,
+    }
 }
 
 /// Keras's `naming.to_snake_case` of a class name: `Conv2D` → `conv2d`,
@@ -156,13 +147,14 @@ pub fn snake_case(class: &str) -> String {
     out
 }
 
-/// The group names under `layers/` that Keras gives the model's layers, in order.
-pub fn keras_layer_names(layers: &[LayerInfo]) -> Vec<String> {
+/// The group names under `layers/` that Keras gives layers of these classes, in order
+/// (`Dense`, `Dense` → `dense`, `dense_1`).
+pub fn keras_layer_names<'a>(classes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut used: Vec<(String, usize)> = Vec::new();
-    layers
-        .iter()
-        .map(|l| {
-            let base = snake_case(l.kind);
+    classes
+        .into_iter()
+        .map(|class| {
+            let base = snake_case(class);
             match used.iter_mut().find(|(b, _)| *b == base) {
                 Some((_, n)) => {
                     *n += 1;
@@ -177,130 +169,36 @@ pub fn keras_layer_names(layers: &[LayerInfo]) -> Vec<String> {
         .collect()
 }
 
-/// A parameter tensor of the model: its layer, name and shape.
-struct Param {
-    layer: String,
-    name: String,
-    shape: Vec<usize>,
-}
-
-fn params_of<M: Model>() -> Vec<Param> {
-    let mut out = Vec::new();
-    // `visit_params` needs a value; the parameters' names and shapes are the same for all.
-    let model = zeroed::<M>();
-    model.visit_params(&mut |layer, name, shape, _| {
-        out.push(Param {
-            layer: layer.to_string(),
-            name: name.to_string(),
-            shape: shape.to_vec(),
+/// Reads and checks every tensor of the model whose layout is `layout`.
+fn read_weights<M: Model>(layout: &TensorLayout, bytes: &[u8]) -> Result<Vec<Tensor>> {
+    let groups = keras_layer_names(M::LAYERS.iter().map(|l| l.kind));
+    let layers: Vec<Expected<'_>> = M::LAYERS
+        .iter()
+        .zip(groups)
+        .map(|(info, group): (&LayerInfo, String)| Expected {
+            group,
+            field: info.name,
+            class: info.kind,
+            describe: info.describe,
+            params: layout
+                .tensors()
+                .iter()
+                .filter_map(|t| {
+                    let (layer, param) = t.name.split_once('/')?;
+                    (layer == info.name).then_some((param, t.shape.as_slice()))
+                })
+                .collect(),
         })
-    });
-    out
-}
-
-/// A zeroed model on the heap (models can be larger than the stack).
-fn zeroed<M: Model>() -> Box<M> {
-    kerust_core::params::boxed_zeroed::<M>()
-}
-
-/// Reads and checks every tensor; returns the model's flat parameters.
-fn read_weights<M: Model>(bytes: &[u8]) -> Result<Vec<f32>> {
-    let file = File::parse(bytes)?;
-    let layers = file.group("layers").map_err(|e| {
-        keras_err(format!(
-            "not a Keras weights file: it has no `layers` group ({e})"
-        ))
-    })?;
-    let names = keras_layer_names(M::LAYERS);
-    // Every layer of the model must be in the file, and the file must hold no other layer
-    // (Functional models also store their input layers, which hold nothing).
-    for (info, name) in M::LAYERS.iter().zip(&names) {
-        if !layers.contains(name) {
-            let found: Vec<_> = layers.members().iter().map(|l| l.name.as_str()).collect();
-            return Err(keras_err(format!(
-                "layer `{}` ({}) of model `{}` would be stored as `layers/{name}`, which the \
-                 file lacks; the file's layers are {found:?}",
-                info.name,
-                info.kind,
-                M::NAME
-            )));
-        }
-    }
-    for link in layers.members() {
-        let input = link.name == "input_layer" || link.name.starts_with("input_layer_");
-        if !names.contains(&link.name) && !input {
-            return Err(keras_err(format!(
-                "the file has a layer `layers/{}` that model `{}` lacks (its layers are stored \
-                 as {names:?})",
-                link.name,
-                M::NAME
-            )));
-        }
-    }
-    let params = params_of::<M>();
-    // The tensors of each layer, in the file's order (which is the layer's own order).
-    let mut read: Vec<std::vec::IntoIter<Vec<f32>>> = Vec::with_capacity(M::LAYERS.len());
-    for (info, name) in M::LAYERS.iter().zip(&names) {
-        let own: Vec<&Param> = params.iter().filter(|p| p.layer == info.name).collect();
-        let vars = file.group(&format!("layers/{name}/vars"))?;
-        if vars.members().len() != own.len() {
-            let found: Vec<_> = vars.members().iter().map(|l| l.name.as_str()).collect();
-            return Err(keras_err(format!(
-                "layer `{name}` in the file (`{}` in model `{}`, {}): the file has {} tensors \
-                 {found:?}, the model has {} ({})",
-                info.name,
-                M::NAME,
-                info.describe,
-                found.len(),
-                own.len(),
-                own.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        let mut tensors = Vec::with_capacity(own.len());
-        for (j, p) in own.iter().enumerate() {
-            let path = format!("layers/{name}/vars/{j}");
-            let ds = file.dataset(&path)?;
-            if ds.shape() != p.shape.as_slice() {
-                return Err(Error::ShapeMismatch {
-                    name: format!(
-                        "{}/{} (`{path}` in the file; model `{}`, {})",
-                        info.name,
-                        p.name,
-                        M::NAME,
-                        info.describe
-                    ),
-                    expected: p.shape.clone(),
-                    found: ds.shape().to_vec(),
-                });
-            }
-            tensors.push(ds.read_f32()?.1);
-        }
-        read.push(tensors.into_iter());
-    }
-    // Assembled in the model's storage order.
-    let mut staged = Vec::with_capacity(M::COUNT);
-    for p in &params {
-        let values = M::LAYERS
-            .iter()
-            .position(|l| l.name == p.layer)
-            .and_then(|i| read[i].next())
-            .ok_or_else(|| {
-                keras_err(format!(
-                    "model `{}` lists parameter `{}/{}` outside its layers",
-                    M::NAME,
-                    p.layer,
-                    p.name
-                ))
-            })?;
-        staged.extend_from_slice(&values);
-    }
-    if staged.len() != M::COUNT {
+        .collect();
+    let tensors = read_layers(bytes, &layers, &format!("model `{}`", M::NAME))?;
+    // Every parameter of the model belongs to one of its layers.
+    if tensors.len() != layout.tensors().len() {
         return Err(keras_err(format!(
-            "read {} values for model `{}`, which has {} parameters",
-            staged.len(),
+            "read {} tensors for model `{}`, which has {}",
+            tensors.len(),
             M::NAME,
-            M::COUNT
+            layout.tensors().len()
         )));
     }
-    Ok(staged)
+    Ok(tensors)
 }

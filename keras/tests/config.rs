@@ -188,3 +188,15 @@ fn variable_input_sizes_are_refused() {
         "layer `d` (Dense): kerust's Dense needs a rank-1 input, but receives shape [4, 4, 1]; add a Flatten layer before it"
     );
 }
+
+#[test]
+fn swish_reads_as_silu() {
+    let text = std::fs::read_to_string(configs().join("mlp.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let layers = v["config"]["layers"].as_array_mut().unwrap();
+    layers.last_mut().unwrap()["config"]["activation"] = "swish".into();
+    let arch = Architecture::from_json(&v.to_string()).unwrap();
+    let call = kerust_keras::codegen::layer_call(arch.layers.last().unwrap());
+    // As `model!` describes `activation = swish`, and as Keras 3 saves it.
+    assert!(call.ends_with(", activation = silu)"), "{call}");
+}

@@ -2,6 +2,7 @@
 //! `Lambda` layers, damaged files. On every error the model keeps its values.
 
 use kerust::{model, Error, Model};
+use kerust_keras::archive::KerasArchive;
 use kerust_keras::load::{load_keras, load_keras_parts, load_weights_h5};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -67,6 +68,19 @@ model! {
 }
 
 model! {
+    /// `cnn`, as it is in the file.
+    struct Cnn: Input<12, 12, 1> {
+        conv1: Conv2D(4, (3, 3), activation = relu),
+        pool:  MaxPooling2D((2, 2)),
+        bn:    BatchNormalization,
+        conv2: Conv2D(6, (3, 3), padding = same, activation = relu),
+        flat:  Flatten,
+        drop:  Dropout(0.5),
+        out:   Dense(5, activation = softmax),
+    }
+}
+
+model! {
     /// `mlp`, as it is in the file.
     struct Mlp: Input<64> {
         hidden: Dense(32, activation = relu),
@@ -89,7 +103,12 @@ fn wrong_units_name_the_layer_and_both_shapes() {
     }
     let keras = fixture("mlp.keras");
     let msg = refused::<Narrow>(|m| load_keras(m, &keras));
-    for part in ["layer 1", "`dense`", "`hidden`", "units 32", "has 16"] {
+    for part in [
+        "layer 1 differs",
+        "Keras's `dense` is `Dense(32, activation = relu)`",
+        "model `Narrow`'s `hidden` is `Dense(16, activation = relu)`",
+        "units: 32 in the file, 16 in the model",
+    ] {
         assert!(msg.contains(part), "`{part}` missing from: {msg}");
     }
 }
@@ -99,7 +118,8 @@ fn activation_is_checked_from_the_config() {
     let keras = fixture("mlp.keras");
     let msg = refused::<Tanh>(|m| load_keras(m, &keras));
     assert!(
-        msg.contains("activation relu") && msg.contains("has tanh"),
+        msg.contains("`hidden` is `Dense(32, activation = tanh)`")
+            && msg.contains("activation: relu in the file, tanh in the model"),
         "{msg}"
     );
     // A bare weights file has no architecture: the same tensors load.
@@ -121,7 +141,10 @@ fn extra_and_missing_layers() {
     assert!(msg.contains("layers/dropout") && msg.contains("lacks"), "{msg}");
     let msg = refused::<CnnNoDropout>(|m| load_keras(m, &fixture("cnn.keras")));
     assert!(
-        msg.contains("layer 6") && msg.contains("Dropout") && msg.contains("`out`"),
+        msg.contains("layer 6 differs")
+            && msg.contains("`Dropout(0.5)`")
+            && msg.contains("`out` is `Dense(5, activation = softmax)`")
+            && msg.contains("Dropout in the file, Dense in the model"),
         "{msg}"
     );
 }
@@ -154,7 +177,7 @@ fn lambda_layers_are_refused() {
     let h5 = fixture("mlp.weights.h5");
     let msg = refused::<Mlp>(|m| load_keras_parts(m, config, &h5));
     assert!(
-        msg.contains("`evil` is a Lambda layer") && msg.contains("never"),
+        msg.contains("layer `evil` (Lambda)") && msg.contains("never runs"),
         "{msg}"
     );
 }
@@ -185,17 +208,6 @@ fn truncated_files_fail_cleanly() {
 
 #[test]
 fn corrupted_bytes_fail_cleanly_or_load_checked_values() {
-    model! {
-        struct Cnn: Input<12, 12, 1> {
-            conv1: Conv2D(4, (3, 3), activation = relu),
-            pool:  MaxPooling2D((2, 2)),
-            bn:    BatchNormalization,
-            conv2: Conv2D(6, (3, 3), padding = same, activation = relu),
-            flat:  Flatten,
-            drop:  Dropout(0.5),
-            out:   Dense(5, activation = softmax),
-        }
-    }
     let h5 = fixture("cnn.weights.h5");
     let mut copy = h5.clone();
     let (mut failed, mut loaded) = (0, 0);
@@ -222,4 +234,42 @@ fn corrupted_bytes_fail_cleanly_or_load_checked_values() {
         copy[i] = pristine[i];
     }
     assert!(errors > 100, "only {errors} of the corrupted copies were refused");
+}
+
+/// `cnn.keras`'s config.json with `edit` applied to the layer `max_pooling2d`.
+fn cnn_config_with(edit: impl Fn(&mut serde_json::Value)) -> String {
+    let archive = KerasArchive::from_bytes(&fixture("cnn.keras")).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&archive.config_json).unwrap();
+    let layers = config["config"]["layers"].as_array_mut().unwrap();
+    let pool = layers
+        .iter_mut()
+        .find(|l| l["class_name"] == "MaxPooling2D")
+        .unwrap();
+    edit(&mut pool["config"]);
+    config.to_string()
+}
+
+#[test]
+fn pooling_arguments_are_compared() {
+    let h5 = fixture("cnn.weights.h5");
+    let config = cnn_config_with(|_| {});
+    let mut model = kerust::params::boxed_zeroed::<Cnn>();
+    load_keras_parts(&mut *model, &config, &h5).unwrap();
+
+    let config = cnn_config_with(|c| c["pool_size"] = serde_json::json!([3, 3]));
+    let msg = refused::<Cnn>(|m| load_keras_parts(m, &config, &h5));
+    for part in [
+        "layer 2 differs",
+        "Keras's `max_pooling2d` is `MaxPooling2D((3, 3), strides = (2, 2))`",
+        "model `Cnn`'s `pool` is `MaxPooling2D((2, 2))`",
+        "pool_size: (3, 3) in the file, (2, 2) in the model",
+    ] {
+        assert!(msg.contains(part), "`{part}` missing from: {msg}");
+    }
+    let config = cnn_config_with(|c| c["strides"] = serde_json::json!([1, 1]));
+    let msg = refused::<Cnn>(|m| load_keras_parts(m, &config, &h5));
+    assert!(
+        msg.contains("strides: (1, 1) in the file, the default in the model"),
+        "{msg}"
+    );
 }

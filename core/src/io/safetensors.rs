@@ -288,6 +288,57 @@ pub fn save_weights_to(path: impl AsRef<Path>, layout: &TensorLayout, params: &[
     )
 }
 
+/// Writes named `F32` tensors to `path` as a safetensors file, atomically (see
+/// [`write_atomic`](crate::io::write_atomic)): each `(name, shape, values)` in the order
+/// given, then `metadata` sorted by key. Use it for weights that come from somewhere other
+/// than a compiled model (a converted Keras file); files with a model's tensor names
+/// (`<layer>/<param>`) and shapes load with [`WeightsExt::load_weights`].
+///
+/// ```
+/// use kerust::prelude::*;
+/// use kerust::io::safetensors::write_tensors;
+/// model! { struct Net: Input<2> { out: Dense(1) } }
+/// let path = std::env::temp_dir().join(format!("write-tensors-{}.safetensors", std::process::id()));
+/// write_tensors(&path, &[("out/kernel", &[2, 1], &[0.5, -1.0]), ("out/bias", &[1], &[2.0])], &[])?;
+/// let mut net = Net::new(0);
+/// net.load_weights(&path)?;
+/// assert_eq!(net.forward(&[2.0, 1.0]), [2.0]);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kerust::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Format`] when a tensor's values do not fill its shape, when two tensors share a
+/// name, or when the header would exceed [`MAX_HEADER`]; [`Error::Io`] when writing fails
+/// (the previous file at `path`, if any, is then left as it was).
+pub fn write_tensors(
+    path: impl AsRef<Path>,
+    tensors: &[(&str, &[usize], &[f32])],
+    metadata: &[(&str, &str)],
+) -> Result<()> {
+    let mut named: Vec<F32Tensor<'_>> = Vec::with_capacity(tensors.len());
+    for &(name, shape, values) in tensors {
+        let numel = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if numel != Some(values.len()) {
+            return Err(bad(format!(
+                "tensor `{name}` has shape {shape:?} but {} values",
+                values.len()
+            )));
+        }
+        if named.iter().any(|t| t.name == name) {
+            return Err(bad(format!("two tensors are named `{name}`")));
+        }
+        named.push(F32Tensor {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+            values,
+        });
+    }
+    let metadata: Vec<(&str, String)> = metadata.iter().map(|&(k, v)| (k, v.to_string())).collect();
+    save_safetensors(path.as_ref(), &named, &metadata)
+}
+
 /// Checks `bytes` as a weights file for `layout` and copies its values into `params`;
 /// `params` is only written when every check passed.
 ///
@@ -552,6 +603,36 @@ mod tests {
         let mut out = [0.0; 2];
         decode_f32(file.bytes_of("odd \"name\"\\\n"), &mut out);
         assert_eq!(out, values);
+    }
+
+    #[test]
+    fn write_tensors_checks_shapes_and_names_and_writes_readable_files() {
+        let dir = std::env::temp_dir().join(format!("kerust-write-tensors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.safetensors");
+        let (a, b) = ([1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], [-1.0f32]);
+        let e = write_tensors(&path, &[("a", &[2, 2], &a)], &[]).unwrap_err();
+        assert!(e.to_string().contains("`a` has shape [2, 2] but 6 values"), "{e}");
+        let e = write_tensors(&path, &[("a", &[6], &a), ("a", &[1], &b)], &[]).unwrap_err();
+        assert!(e.to_string().contains("two tensors are named `a`"), "{e}");
+        assert!(!path.exists(), "nothing is written on error");
+        write_tensors(
+            &path,
+            &[("x/kernel", &[2, 3], &a), ("x/bias", &[1], &b)],
+            &[("kerust", "weights")],
+        )
+        .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let file = SafetensorsFile::parse(&bytes).unwrap();
+        assert_eq!(file.kind(), Some("weights"));
+        assert_eq!(file.names(), ["x/bias", "x/kernel"]);
+        file.check_tensor("x/kernel", &[2, 3]).unwrap();
+        let mut out = [0.0; 6];
+        decode_f32(file.bytes_of("x/kernel"), &mut out);
+        assert_eq!(out, a);
+        decode_f32(file.bytes_of("x/bias"), &mut out[..1]);
+        assert_eq!(out[0], -1.0);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

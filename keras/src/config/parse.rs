@@ -143,13 +143,15 @@ impl<'a> Cfg<'a> {
             return Ok("linear");
         };
         let name = v.as_str().unwrap_or_default();
-        ACTIVATIONS.iter().copied().find(|&a| a == name).ok_or_else(|| {
+        let found = ACTIVATIONS.iter().copied().find(|&a| a == name).ok_or_else(|| {
             self.err(format!(
                 "`{key}` = {} is not supported; kerust's activations are {}",
                 show(v),
                 ACTIVATIONS.join(", ")
             ))
-        })
+        })?;
+        // `swish` is another name of `silu`, the name Keras 3 saves and `model!` describes.
+        Ok(if found == "swish" { "silu" } else { found })
     }
 
     /// The checks every layer gets: the dtype policy and the data format.

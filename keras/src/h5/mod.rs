@@ -221,6 +221,36 @@ impl<'a> File<'a> {
         }
     }
 
+    /// Every dataset in the file, depth-first in each group's member order. Each object is
+    /// visited once (a second hard link to an object already seen is skipped, so cycles
+    /// end), and groups deeper than [`MAX_DEPTH`] are an error.
+    pub fn datasets(&self) -> Result<Vec<Dataset<'a>>> {
+        let mut seen = std::collections::HashSet::from([self.root]);
+        let mut out = Vec::new();
+        // Groups still to list, deepest last; members reversed so they come out in order.
+        let mut stack = vec![(self.root()?, 0usize)];
+        while let Some((group, depth)) = stack.pop() {
+            let mut sub = Vec::new();
+            for link in &group.members {
+                if !seen.insert(link.addr) {
+                    continue;
+                }
+                match group.get(&link.name)? {
+                    Node::Dataset(d) => out.push(d),
+                    Node::Group(_) if depth + 1 >= MAX_DEPTH => {
+                        return Err(bad(format!(
+                            "`{}/{}` is deeper than {MAX_DEPTH} groups",
+                            group.path, link.name
+                        )))
+                    }
+                    Node::Group(g) => sub.push((g, depth + 1)),
+                }
+            }
+            stack.extend(sub.into_iter().rev());
+        }
+        Ok(out)
+    }
+
     fn object(&self, addr: u64, path: &str) -> Result<Node<'a>> {
         let with_path = |e: Error| match e {
             Error::Format { format, reason } => Error::Format {

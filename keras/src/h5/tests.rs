@@ -280,3 +280,31 @@ fn files_are_read_up_to_a_limit() {
         Err(Error::Io { .. })
     ));
 }
+
+#[test]
+fn datasets_lists_every_tensor_in_order() {
+    let bytes = include_bytes!("../../tests/fixtures/mlp.weights.h5");
+    let f = File::parse(bytes).unwrap();
+    let found: Vec<(String, Vec<usize>, String)> = f
+        .datasets()
+        .unwrap()
+        .iter()
+        .map(|d| (d.path().to_string(), d.shape().to_vec(), d.dtype().name()))
+        .collect();
+    let want = [
+        ("layers/dense/vars/0", vec![64, 32]),
+        ("layers/dense/vars/1", vec![32]),
+        ("layers/dense_1/vars/0", vec![32, 10]),
+        ("layers/dense_1/vars/1", vec![10]),
+    ];
+    assert_eq!(found.len(), want.len(), "{found:?}");
+    for ((path, shape, dtype), (p, s)) in found.iter().zip(want) {
+        assert_eq!((path.as_str(), shape, dtype.as_str()), (p, &s, "float32"));
+    }
+    // A dataset the reader refuses is an error that names it.
+    let err = reason(File::parse(EARLIEST).unwrap().datasets());
+    assert!(
+        err.contains("storage/chunked") || err.contains("storage/gzip"),
+        "{err}"
+    );
+}

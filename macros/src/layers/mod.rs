@@ -162,6 +162,12 @@ pub const ACTIVATIONS: &[(&str, &str)] = &[
     ("relu6", "Relu6"),
 ];
 
+/// The name an activation is described by: the first name of its runtime type in
+/// [`ACTIVATIONS`] (`swish` reads as `silu`, the name Keras saves).
+fn canonical_activation(ty: &'static str) -> &'static str {
+    ACTIVATIONS.iter().find(|(_, t)| *t == ty).map_or(ty, |(n, _)| n)
+}
+
 /// A parsed argument value.
 #[derive(Clone)]
 pub enum Value {
@@ -227,7 +233,7 @@ pub fn parse_value(expr: &Expr, kind: ArgKind, param: &str, layer: &Ident) -> sy
             // Keras's `activation=None` is the identity.
             let name = if name == "None" { "linear".to_string() } else { name };
             match ACTIVATIONS.iter().find(|(n, _)| *n == name) {
-                Some(&(n, ty)) => Ok(Value::Activation(n, ty)),
+                Some(&(_, ty)) => Ok(Value::Activation(canonical_activation(ty), ty)),
                 None => Err(err(format!(
                     "unknown activation `{name}`{}\nhelp: the activations are {}",
                     crate::suggest::hint(&name, activation_names()),

@@ -25,5 +25,10 @@ fn main() {
     let y: [f32; 4] = Net::new(3).forward(&[0.25; 8]);
     let sum: f32 = y.iter().sum();
     assert!((sum - 1.0).abs() < 1e-5, "softmax output sums to {sum}");
-    assert_eq!(<Net as kerust::Model>::LAYERS.len(), 15);
+    let layers = <Net as kerust::Model>::LAYERS;
+    assert_eq!(layers.len(), 15);
+    // `swish` is `silu` under Keras's name for it, so it describes itself as Keras saves it.
+    assert_eq!(layers[5].describe, "Dense(8, activation = silu)");
+    assert_eq!(layers[6].describe, "Dense(8, activation = silu)");
+    assert_eq!(layers[13].describe, "Dense(8)");
 }
