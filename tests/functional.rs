@@ -418,7 +418,7 @@ fn nested_non_trainable_ranges_are_shifted_into_place() {
         .collect();
     // a: 0..36, h: 36..56, b: 56..92.
     assert_eq!(ranges, [(28, 8), (56 + 28, 8)]);
-    assert!(<TwoNormBlocks as Model>::WHOLE_BATCH);
+    const { assert!(<TwoNormBlocks as Model>::WHOLE_BATCH) };
     let m = TwoNormBlocks::new(0);
     let mut names = Vec::new();
     m.visit_params(&mut |l, p, _, _| names.push(format!("{l}/{p}")));

@@ -241,6 +241,7 @@ pub fn model(m: &Model) -> TokenStream {
     let x = Ident::new("x", input_span);
     let in_ty_at_input = respan(in_ty.clone(), input_span);
 
+    let common = inherent_items(name);
     let visits = fields.iter().map(|f| {
         let fname = f.to_string();
         quote! { #kr::Layer::visit_params(&self.#f, &mut |p, s, v| f(#fname, p, s, v)); }
@@ -385,36 +386,9 @@ pub fn model(m: &Model) -> TokenStream {
                 y
             }
 
-            #[inline(never)]
-            #[doc(hidden)]
-            fn __forward_on_stack(&self, x: &[f32], y: &mut [f32]) {
-                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
-                #kr::Model::forward_batch(self, x, y, 1, &mut scratch);
-            }
-
-            /// All parameters as one flat slice.
-            pub fn params(&self) -> &[f32] {
-                #kr::Params::flat(self)
-            }
-
-            /// All parameters as one flat mutable slice.
-            pub fn params_mut(&mut self) -> &mut [f32] {
-                #kr::Params::flat_mut(self)
-            }
         }
 
-        #kr::if_alloc! {
-            #[automatically_derived]
-            #[allow(dead_code)]
-            impl #name {
-                /// A new model on the heap, initialised with Keras's defaults from `seed`.
-                pub fn new(seed: u64) -> #kr::alloc::boxed::Box<Self> {
-                    let mut model = #kr::params::boxed_zeroed::<Self>();
-                    model.init(seed);
-                    model
-                }
-            }
-        }
+        #common
         #[allow(dead_code)]
         const _: fn() = || {
             let _ = (::core::marker::PhantomData::<#first_ty>, ::core::marker::PhantomData::<#last_ty>);
@@ -475,4 +449,45 @@ pub fn field_docs(attrs: &[syn::Attribute], fallback: &str) -> TokenStream {
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let doc = (!has_doc).then(|| quote!(#[doc = #fallback]));
     quote!(#(#attrs)* #doc)
+}
+
+/// What every model has besides its forward pass: the single-sample helper, flat parameter
+/// views and, with `alloc`, `new`.
+pub fn inherent_items(name: &Ident) -> TokenStream {
+    let kr = quote!(::kerust::__private);
+    quote! {
+        #[automatically_derived]
+        #[allow(dead_code)]
+        impl #name {
+            #[inline(never)]
+            #[doc(hidden)]
+            fn __forward_on_stack(&self, x: &[f32], y: &mut [f32]) {
+                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
+                #kr::Model::forward_batch(self, x, y, 1, &mut scratch);
+            }
+
+            /// All parameters as one flat slice.
+            pub fn params(&self) -> &[f32] {
+                #kr::Params::flat(self)
+            }
+
+            /// All parameters as one flat mutable slice.
+            pub fn params_mut(&mut self) -> &mut [f32] {
+                #kr::Params::flat_mut(self)
+            }
+        }
+
+        #kr::if_alloc! {
+            #[automatically_derived]
+            #[allow(dead_code)]
+            impl #name {
+                /// A new model on the heap, initialised with Keras's defaults from `seed`.
+                pub fn new(seed: u64) -> #kr::alloc::boxed::Box<Self> {
+                    let mut model = #kr::params::boxed_zeroed::<Self>();
+                    model.init(seed);
+                    model
+                }
+            }
+        }
+    }
 }

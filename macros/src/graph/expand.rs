@@ -115,14 +115,20 @@ pub fn model(g: &Graph) -> TokenStream {
         infer_len += len;
         infer_splits.extend(quote! { let (#id, __s) = __s.split_at_mut(batch * #len); });
     }
-    let mut fwd = TokenStream::new();
-    for (k, &i) in g.inputs.iter().enumerate() {
-        if multi_in {
-            let id = format_ident!("__o{}", i);
-            let (off, len) = (in_offsets[k], nodes[i].len);
-            fwd.extend(quote! { #kr::model::gather_rows(x, #in_total, #off, #len, #id, batch); });
-        }
-    }
+    // Several inputs: each one's values gathered from the rows into its own buffer.
+    let gather_inputs: TokenStream = if multi_in {
+        g.inputs
+            .iter()
+            .zip(&in_offsets)
+            .map(|(&i, off)| {
+                let (id, len) = (format_ident!("__o{}", i), nodes[i].len);
+                quote! { #kr::model::gather_rows(x, #in_total, #off, #len, #id, batch); }
+            })
+            .collect()
+    } else {
+        TokenStream::new()
+    };
+    let mut fwd = gather_inputs.clone();
     for (n, node) in nodes.iter().enumerate() {
         let y = infer_buf(n);
         let len = node.len;
@@ -221,14 +227,7 @@ pub fn model(g: &Graph) -> TokenStream {
         quote!(0 #(+ (#before))*)
     };
 
-    let mut fwd_train = TokenStream::new();
-    for (k, &i) in g.inputs.iter().enumerate() {
-        if multi_in {
-            let id = format_ident!("__o{}", i);
-            let (off, len) = (in_offsets[k], nodes[i].len);
-            fwd_train.extend(quote! { #kr::model::gather_rows(x, #in_total, #off, #len, #id, batch); });
-        }
-    }
+    let mut fwd_train = gather_inputs;
     for (n, node) in nodes.iter().enumerate() {
         let ins: Vec<TokenStream> = node
             .inputs
@@ -514,6 +513,7 @@ pub fn model(g: &Graph) -> TokenStream {
         )
     };
 
+    let common = crate::expand::inherent_items(name);
     let visits = fields.iter().map(|f| {
         let fname = f.to_string();
         quote! { #kr::Layer::visit_params(&self.#f, &mut |p, s, v| f(#fname, p, s, v)); }
@@ -656,36 +656,9 @@ pub fn model(g: &Graph) -> TokenStream {
                 #ret
             }
 
-            #[inline(never)]
-            #[doc(hidden)]
-            fn __forward_on_stack(&self, x: &[f32], y: &mut [f32]) {
-                let mut scratch = [0.0f32; <Self as #kr::Model>::SCRATCH];
-                #kr::Model::forward_batch(self, x, y, 1, &mut scratch);
-            }
-
-            /// All parameters as one flat slice.
-            pub fn params(&self) -> &[f32] {
-                #kr::Params::flat(self)
-            }
-
-            /// All parameters as one flat mutable slice.
-            pub fn params_mut(&mut self) -> &mut [f32] {
-                #kr::Params::flat_mut(self)
-            }
         }
 
-        #kr::if_alloc! {
-            #[automatically_derived]
-            #[allow(dead_code)]
-            impl #name {
-                /// A new model on the heap, initialised with Keras's defaults from `seed`.
-                pub fn new(seed: u64) -> #kr::alloc::boxed::Box<Self> {
-                    let mut model = #kr::params::boxed_zeroed::<Self>();
-                    model.init(seed);
-                    model
-                }
-            }
-        }
+        #common
     }
 }
 
