@@ -2,6 +2,7 @@
 
 #[cfg(feature = "alloc")]
 mod blocked;
+mod gemv;
 #[cfg(feature = "alloc")]
 mod simd;
 
@@ -59,7 +60,7 @@ pub fn gemm(
     if m == 1 {
         // One row (single-sample inference and its backward): a matrix-vector product that
         // streams `b` once, without the packing a blocked GEMM does.
-        gemv_row(n, k, alpha, &a[..k], b, tb, beta, &mut c[..n]);
+        gemv::gemv_row(n, k, alpha, a, b, tb, beta, c);
         return;
     }
     // Row-major storage viewed through strides: (row stride, column stride).
@@ -114,88 +115,6 @@ fn portable(
             }
         }
     }
-}
-
-/// `c = alpha * a · op(b) + beta * c` for one row `a` (length `k`) and `op(b)` of `k × n`.
-///
-/// Compiled twice where `std` can detect the CPU: the AVX-512 build runs the same operations
-/// in the same order on wider vectors (the code has no fused multiply-add to contract), so
-/// both give the same bits.
-#[allow(clippy::too_many_arguments)]
-fn gemv_row(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        return unsafe { gemv_row_avx512(n, k, alpha, a, b, tb, beta, c) };
-    }
-    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
-}
-
-/// [`gemv_row`] for CPUs with AVX-512F.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemv_row_avx512(
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: &[f32],
-    b: &[f32],
-    tb: Op,
-    beta: f32,
-    c: &mut [f32],
-) {
-    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn gemv_row_body(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    if beta == 0.0 {
-        c.fill(0.0);
-    } else if beta != 1.0 {
-        c.iter_mut().for_each(|v| *v *= beta);
-    }
-    match tb {
-        // b is k × n: c += Σ_p (alpha a_p) b[p, :], row by row (vectorises over n).
-        Op::N => {
-            for (p, row) in b[..k * n].chunks_exact(n).enumerate() {
-                let s = alpha * a[p];
-                if s != 0.0 {
-                    for (cv, bv) in c.iter_mut().zip(row) {
-                        *cv += s * bv;
-                    }
-                }
-            }
-        }
-        // b is n × k: c_j += alpha (a · b[j, :]).
-        Op::T => {
-            for (cv, row) in c.iter_mut().zip(b[..n * k].chunks_exact(k)) {
-                *cv += alpha * dot(a, row);
-            }
-        }
-    }
-}
-
-/// Dot product with eight independent accumulators (lets the compiler vectorise).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ac, ar) = a.split_at(a.len() / 8 * 8);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(8).zip(bc.chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
 }
 
 #[cfg(test)]
@@ -450,27 +369,5 @@ mod tests {
                 assert_eq!(s.spawn(run).join().unwrap(), here);
             }
         });
-    }
-
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    #[test]
-    fn the_avx512_row_path_gives_the_same_bits() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            return;
-        }
-        let mut rng = crate::Rng::new(11);
-        for (n, k) in [(256, 784), (10, 128), (37, 19)] {
-            let a = random(k, &mut rng);
-            let b = random(k * n, &mut rng);
-            let c0 = random(n, &mut rng);
-            for tb in [Op::N, Op::T] {
-                let (mut plain, mut wide) = (c0.clone(), c0.clone());
-                gemv_row_body(n, k, 0.5, &a, &b, tb, 0.25, &mut plain);
-                // SAFETY: AVX-512F was detected above.
-                unsafe { gemv_row_avx512(n, k, 0.5, &a, &b, tb, 0.25, &mut wide) };
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
-                assert_eq!(bits(&plain), bits(&wide), "{n}x{k} {tb:?}");
-            }
-        }
     }
 }
