@@ -105,7 +105,46 @@ fn at(sample: &[f32], w: usize, c: usize, i: usize, j: usize) -> &[f32] {
 
 /// Max pooling. With `argmax`, also writes for each output value the number of the
 /// winning cell within its window (padding excluded, row-major), as an exact `f32`.
+///
+/// Compiled a second time for AVX-512 where `std` can detect it: the selects then run on
+/// 16 lanes with mask registers, and give the same bits.
 pub(crate) fn max_forward(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_forward_avx512(h, w, c, x, y, argmax, batch) };
+    }
+    max_forward_body(h, w, c, x, y, argmax, batch);
+}
+
+/// [`max_forward`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_forward_avx512(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+) {
+    max_forward_body(h, w, c, x, y, argmax, batch);
+}
+
+#[inline(always)]
+fn max_forward_body(
     h: Axis,
     w: Axis,
     c: usize,
@@ -123,32 +162,63 @@ pub(crate) fn max_forward(
                 let (w0, w1) = w.cells(ow);
                 let o = b * out_len + (oh * w.out + ow) * c;
                 let best = &mut y[o..o + c];
-                best.copy_from_slice(at(xs, w.n, c, h0, w0));
                 match argmax.as_deref_mut() {
+                    // Channels in groups of 16 kept in locals over the whole window (no store
+                    // and reload of the running maximum per cell).
                     None => {
-                        for i in h0..h1 {
-                            for j in w0..w1 {
-                                for (m, &v) in best.iter_mut().zip(at(xs, w.n, c, i, j)) {
-                                    // A select, not a branch: the loop vectorises.
-                                    *m = if takes(v, *m) { v } else { *m };
+                        for (g, out) in best.chunks_mut(LANES).enumerate() {
+                            let ch = g * LANES;
+                            let mut m = [0.0f32; LANES];
+                            let first = &at(xs, w.n, c, h0, w0)[ch..ch + out.len()];
+                            if out.len() == LANES {
+                                m.copy_from_slice(first);
+                                for i in h0..h1 {
+                                    for j in w0..w1 {
+                                        let v = &at(xs, w.n, c, i, j)[ch..ch + LANES];
+                                        for (m, &v) in m.iter_mut().zip(v) {
+                                            // A select, not a branch: the loop vectorises.
+                                            *m = if takes(v, *m) { v } else { *m };
+                                        }
+                                    }
+                                }
+                            } else {
+                                let m = &mut m[..out.len()];
+                                m.copy_from_slice(first);
+                                for i in h0..h1 {
+                                    for j in w0..w1 {
+                                        let v = &at(xs, w.n, c, i, j)[ch..ch + m.len()];
+                                        for (m, &v) in m.iter_mut().zip(v) {
+                                            *m = if takes(v, *m) { v } else { *m };
+                                        }
+                                    }
                                 }
                             }
+                            out.copy_from_slice(&m[..out.len()]);
                         }
                     }
                     Some(argmax) => {
                         let idx = &mut argmax[o..o + c];
-                        idx.fill(0.0);
-                        let mut k = 0.0f32;
-                        for i in h0..h1 {
-                            for j in w0..w1 {
-                                let row = at(xs, w.n, c, i, j);
-                                for ((m, id), &v) in best.iter_mut().zip(idx.iter_mut()).zip(row) {
-                                    let t = takes(v, *m);
-                                    *m = if t { v } else { *m };
-                                    *id = if t { k } else { *id };
+                        for (g, (out, out_idx)) in
+                            best.chunks_mut(LANES).zip(idx.chunks_mut(LANES)).enumerate()
+                        {
+                            let (ch, len) = (g * LANES, out.len());
+                            let (mut m, mut id) = ([0.0f32; LANES], [0.0f32; LANES]);
+                            let (m, id) = (&mut m[..len], &mut id[..len]);
+                            m.copy_from_slice(&at(xs, w.n, c, h0, w0)[ch..ch + len]);
+                            let mut k = 0.0f32;
+                            for i in h0..h1 {
+                                for j in w0..w1 {
+                                    let row = &at(xs, w.n, c, i, j)[ch..ch + len];
+                                    for ((m, id), &v) in m.iter_mut().zip(id.iter_mut()).zip(row) {
+                                        let t = takes(v, *m);
+                                        *m = if t { v } else { *m };
+                                        *id = if t { k } else { *id };
+                                    }
+                                    k += 1.0;
                                 }
-                                k += 1.0;
                             }
+                            out.copy_from_slice(m);
+                            out_idx.copy_from_slice(id);
                         }
                     }
                 }
@@ -156,6 +226,9 @@ pub(crate) fn max_forward(
         }
     }
 }
+
+/// Channels per group of [`max_forward`]'s inference loop: one AVX-512 vector.
+const LANES: usize = 16;
 
 /// Max pooling's input gradient: each output's gradient goes to the cell `argmax` names
 /// (windows may overlap, so contributions add up).

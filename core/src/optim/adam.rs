@@ -153,27 +153,109 @@ impl Adam {
 
     /// One update. `DECAY` selects the weight-decay variant at compile time, so that the loops
     /// carry no per-element branch.
+    ///
+    /// With the `parallel` feature, large slices are updated in chunks spread over the
+    /// threads; every element goes through the same operations whatever the chunking, so the
+    /// result does not depend on the number of threads.
     fn update<const DECAY: bool>(&mut self, params: &mut [f32], grads: &[f32], c: Coefficients) {
         let n = params.len();
         fit_slot(&mut self.momentums, n);
         fit_slot(&mut self.velocities, n);
-        let state = params
-            .iter_mut()
-            .zip(grads)
-            .zip(&mut self.momentums)
-            .zip(&mut self.velocities);
         if self.amsgrad {
             fit_slot(&mut self.velocity_hats, n);
-            for ((((p, &g), m), v), v_hat) in state.zip(&mut self.velocity_hats) {
-                c.moments(g, m, v);
-                *v_hat = v_hat.max(*v);
-                *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
-            }
+        }
+        let (g, m, v) = (&grads[..n], &mut self.momentums[..n], &mut self.velocities[..n]);
+        let v_hat: &mut [f32] = if self.amsgrad {
+            &mut self.velocity_hats[..n]
         } else {
-            for (((p, &g), m), v) in state {
-                c.moments(g, m, v);
-                *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
+            &mut []
+        };
+        #[cfg(feature = "parallel")]
+        if n >= 2 * CHUNK {
+            use rayon::prelude::*;
+            let chunks = params
+                .par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(v.par_chunks_mut(CHUNK));
+            if v_hat.is_empty() {
+                chunks.for_each(|(((p, g), m), v)| update_chunk::<DECAY, false>(c, p, g, m, v, &mut []));
+            } else {
+                chunks
+                    .zip(v_hat.par_chunks_mut(CHUNK))
+                    .for_each(|((((p, g), m), v), h)| update_chunk::<DECAY, true>(c, p, g, m, v, h));
             }
+            return;
+        }
+        if v_hat.is_empty() {
+            update_chunk::<DECAY, false>(c, params, g, m, v, v_hat);
+        } else {
+            update_chunk::<DECAY, true>(c, params, g, m, v, v_hat);
+        }
+    }
+}
+
+/// Elements per task when the update is spread over threads: tens of KiB of state each, so
+/// that a task's work dwarfs its scheduling.
+#[cfg(feature = "parallel")]
+const CHUNK: usize = 1 << 13;
+
+/// The update of one chunk (`v_hat` empty unless `AMSGRAD`). Compiled a second time for
+/// AVX-512 where `std` can detect it: the same operations (IEEE division and square root,
+/// no fused multiply-add), 16 lanes at a time, so the same bits.
+fn update_chunk<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { update_chunk_avx512::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat) };
+    }
+    update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat);
+}
+
+/// [`update_chunk`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn update_chunk_avx512<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat);
+}
+
+#[inline(always)]
+fn update_body<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    let state = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut());
+    if AMSGRAD {
+        for ((((p, &g), m), v), v_hat) in state.zip(v_hat) {
+            c.moments(g, m, v);
+            *v_hat = v_hat.max(*v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
+        }
+    } else {
+        for (((p, &g), m), v) in state {
+            c.moments(g, m, v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
         }
     }
 }

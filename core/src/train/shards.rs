@@ -99,15 +99,33 @@ where
     }
 }
 
-/// Sums the gradients of shards `1..n` into shard 0's, in order.
+/// Values per task when the reduction is spread over threads.
+#[cfg(feature = "parallel")]
+const REDUCE_CHUNK: usize = 1 << 14;
+
+/// Sums the gradients of shards `1..n` into shard 0's, in order: each value is the same sum
+/// whichever thread adds which chunk.
 pub(crate) fn reduce_grads<M: Model>(shards: &mut [Shard<M>], n: usize) {
     let (first, rest) = shards.split_at_mut(1);
     let total = first[0].grads.flat_mut();
-    for sh in &rest[..n - 1] {
-        for (t, g) in total.iter_mut().zip(sh.grads.flat()) {
-            *t += g;
+    let rest = &rest[..n - 1];
+    let add = |start: usize, part: &mut [f32]| {
+        for sh in rest {
+            for (t, g) in part.iter_mut().zip(&sh.grads.flat()[start..]) {
+                *t += g;
+            }
         }
+    };
+    #[cfg(feature = "parallel")]
+    if n > 1 && total.len() >= 2 * REDUCE_CHUNK {
+        use rayon::prelude::*;
+        total
+            .par_chunks_mut(REDUCE_CHUNK)
+            .enumerate()
+            .for_each(|(i, part)| add(i * REDUCE_CHUNK, part));
+        return;
     }
+    add(0, total);
 }
 
 #[cfg(test)]
