@@ -42,6 +42,72 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
+    run(m, n, k, alpha, a, ta, b, tb, beta, c, &[], false);
+}
+
+/// `c = op(a) · op(b) + bias`, `bias` (length `n`, or empty for none) added to every row,
+/// then ReLU (`x` where `x > 0`, else `0`) when `relu`: a dense or convolution layer's
+/// forward pass. The bias and the ReLU are applied as each tile of `c` is finished, so `c`
+/// is written once; the result has the same bits as [`gemm`] (`alpha = 1`, `beta = 0`)
+/// followed by the two passes.
+///
+/// ```
+/// use kerust::kernels::gemm::{gemm_bias_relu, Op};
+/// let a = [1.0, 2.0, 3.0, 4.0]; // 2x2
+/// let b = [1.0, 0.0, 0.0, 1.0]; // identity
+/// let mut c = [0.0; 4];
+/// gemm_bias_relu(2, 2, 2, &a, Op::N, &b, Op::N, &[-2.0, 0.5], true, &mut c);
+/// assert_eq!(c, [0.0, 2.5, 1.0, 4.5]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_bias_relu(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    ta: Op,
+    b: &[f32],
+    tb: Op,
+    bias: &[f32],
+    relu: bool,
+    c: &mut [f32],
+) {
+    assert!(
+        bias.is_empty() || bias.len() == n,
+        "gemm_bias_relu: bias is not n long"
+    );
+    run(m, n, k, 1.0, a, ta, b, tb, 0.0, c, bias, relu);
+}
+
+/// [`gemm_bias_relu`]'s epilogue as separate passes (where the product has no tiles).
+fn bias_relu_pass(c: &mut [f32], bias: &[f32], relu: bool) {
+    if !bias.is_empty() {
+        for row in c.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v += b;
+            }
+        }
+    }
+    if relu {
+        c.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    ta: Op,
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    bias: &[f32],
+    relu: bool,
+) {
     assert!(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm: buffers too small"
@@ -55,12 +121,14 @@ pub fn gemm(
         } else {
             c[..m * n].iter_mut().for_each(|v| *v *= beta);
         }
+        bias_relu_pass(&mut c[..m * n], bias, relu);
         return;
     }
     if m == 1 {
         // One row (single-sample inference and its backward): a matrix-vector product that
         // streams `b` once, without the packing a blocked GEMM does.
         gemv::gemv_row(n, k, alpha, a, b, tb, beta, c);
+        bias_relu_pass(&mut c[..n], bias, relu);
         return;
     }
     // Row-major storage viewed through strides: (row stride, column stride).
@@ -73,10 +141,23 @@ pub fn gemm(
         Op::T => (1, k),
     };
     #[cfg(feature = "alloc")]
-    blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+    {
+        let epi = blocked::Epilogue {
+            bias: if bias.is_empty() {
+                core::ptr::null()
+            } else {
+                bias.as_ptr()
+            },
+            relu,
+        };
+        blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c, epi);
+    }
     // Without an allocator there is no packing buffer: plain loops.
     #[cfg(not(feature = "alloc"))]
-    portable(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+    {
+        portable(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+        bias_relu_pass(&mut c[..m * n], bias, relu);
+    }
 }
 
 /// `c = alpha * a * b + beta * c` through (row, column) strides, with plain loops and no
@@ -347,6 +428,31 @@ mod tests {
                     bits(&whole[start * n..(start + rows) * n]),
                     "{tb:?} rows {start}+{rows}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_fused_bias_and_relu_give_the_bits_of_separate_passes() {
+        let mut rng = crate::Rng::new(13);
+        for &(m, n, k) in SHAPES {
+            let a = random(m * k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let bias = random(n, &mut rng);
+            for tb in [Op::N, Op::T] {
+                let mut want = alloc::vec![0.0; m * n];
+                gemm(m, n, k, 1.0, &a, Op::N, &b, tb, 0.0, &mut want);
+                for (bias, relu) in [(&bias[..], false), (&bias[..], true), (&[][..], true)] {
+                    let mut want = want.clone();
+                    bias_relu_pass(&mut want, bias, relu);
+                    let mut c = alloc::vec![f32::NAN; m * n];
+                    gemm_bias_relu(m, n, k, &a, Op::N, &b, tb, bias, relu, &mut c);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
+                    assert_eq!(bits(&c), bits(&want), "{m}x{n}x{k} {tb:?} relu {relu}");
+                    if relu {
+                        assert!(c.iter().all(|&v| v >= 0.0));
+                    }
+                }
             }
         }
     }

@@ -99,33 +99,18 @@ where
     }
 }
 
-/// Values per task when the reduction is spread over threads.
-#[cfg(feature = "parallel")]
-const REDUCE_CHUNK: usize = 1 << 14;
-
-/// Sums the gradients of shards `1..n` into shard 0's, in order: each value is the same sum
-/// whichever thread adds which chunk.
-pub(crate) fn reduce_grads<M: Model>(shards: &mut [Shard<M>], n: usize) {
+/// Shard 0's gradient block (mutable) and those of shards `1..n`, for
+/// [`crate::optim::Optimizer::step_sum`], which adds them in that order.
+pub(crate) fn split_grads<M: Model>(
+    shards: &mut [Shard<M>],
+    n: usize,
+) -> (&mut [f32], [&[f32]; MAX_SHARDS - 1]) {
     let (first, rest) = shards.split_at_mut(1);
-    let total = first[0].grads.flat_mut();
-    let rest = &rest[..n - 1];
-    let add = |start: usize, part: &mut [f32]| {
-        for sh in rest {
-            for (t, g) in part.iter_mut().zip(&sh.grads.flat()[start..]) {
-                *t += g;
-            }
-        }
-    };
-    #[cfg(feature = "parallel")]
-    if n > 1 && total.len() >= 2 * REDUCE_CHUNK {
-        use rayon::prelude::*;
-        total
-            .par_chunks_mut(REDUCE_CHUNK)
-            .enumerate()
-            .for_each(|(i, part)| add(i * REDUCE_CHUNK, part));
-        return;
+    let mut others: [&[f32]; MAX_SHARDS - 1] = [&[]; MAX_SHARDS - 1];
+    for (o, sh) in others.iter_mut().zip(&rest[..n - 1]) {
+        *o = sh.grads.flat();
     }
-    add(0, total);
+    (first[0].grads.flat_mut(), others)
 }
 
 #[cfg(test)]
