@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::accumulate_column_sums;
+use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
 use crate::layers::{is_relu, BiasVec};
@@ -365,7 +365,7 @@ impl ConvOp {
         } else {
             let z = &mut rest[..n];
             self.linear(kernel, bias, x, cols, z, batch, false);
-            A::forward(z, &mut y[..n], self.f);
+            activation_forward::<A>(z, &mut y[..n], self.f);
         }
     }
 
@@ -388,7 +388,7 @@ impl ConvOp {
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
         let dz = &mut dy[..n];
         if !A::IS_LINEAR {
-            A::backward(&rest[..n], &y[..n], dz, f);
+            activation_backward::<A>(&rest[..n], &y[..n], dz, f);
         }
         let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
         gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, 1.0, grad_kernel);

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::accumulate_column_sums;
+use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
 use crate::layers::is_relu;
 use crate::{Layer, Params, Rng};
@@ -118,7 +118,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
         } else {
             let z = &mut cache[..batch * O];
             gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, z);
-            A::forward(z, &mut y[..batch * O], O);
+            activation_forward::<A>(z, &mut y[..batch * O], O);
         }
     }
 
@@ -134,7 +134,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
     ) {
         let dz = &mut dy[..batch * O];
         if !A::IS_LINEAR {
-            A::backward(&cache[..batch * O], y, dz, O);
+            activation_backward::<A>(&cache[..batch * O], y, dz, O);
         }
         // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ
         gemm(

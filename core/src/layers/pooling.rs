@@ -201,24 +201,39 @@ fn max_forward_body(
                         for (g, (out, out_idx)) in
                             best.chunks_mut(LANES).zip(idx.chunks_mut(LANES)).enumerate()
                         {
-                            let (ch, len) = (g * LANES, out.len());
-                            let (mut m, mut id) = ([0.0f32; LANES], [0.0f32; LANES]);
-                            let (m, id) = (&mut m[..len], &mut id[..len]);
-                            m.copy_from_slice(&at(xs, w.n, c, h0, w0)[ch..ch + len]);
-                            let mut k = 0.0f32;
-                            for i in h0..h1 {
-                                for j in w0..w1 {
-                                    let row = &at(xs, w.n, c, i, j)[ch..ch + len];
-                                    for ((m, id), &v) in m.iter_mut().zip(id.iter_mut()).zip(row) {
+                            let cells = (h0..h1).flat_map(|i| (w0..w1).map(move |j| (i, j)));
+                            let cell = |(i, j)| &at(xs, w.n, c, i, j)[g * LANES..];
+                            if out.len() == LANES {
+                                // Whole arrays, so that they stay in registers.
+                                let (mut m, mut id) = ([0.0f32; LANES], [0.0f32; LANES]);
+                                m.copy_from_slice(&cell((h0, w0))[..LANES]);
+                                for (k, ij) in cells.enumerate() {
+                                    let k = k as f32;
+                                    let row: &[f32; LANES] =
+                                        cell(ij)[..LANES].try_into().expect("LANES values");
+                                    for l in 0..LANES {
+                                        let t = takes(row[l], m[l]);
+                                        m[l] = if t { row[l] } else { m[l] };
+                                        id[l] = if t { k } else { id[l] };
+                                    }
+                                }
+                                out.copy_from_slice(&m);
+                                out_idx.copy_from_slice(&id);
+                            } else {
+                                let len = out.len();
+                                out.copy_from_slice(&cell((h0, w0))[..len]);
+                                out_idx.fill(0.0);
+                                for (k, ij) in cells.enumerate() {
+                                    let k = k as f32;
+                                    for ((m, id), &v) in
+                                        out.iter_mut().zip(out_idx.iter_mut()).zip(&cell(ij)[..len])
+                                    {
                                         let t = takes(v, *m);
                                         *m = if t { v } else { *m };
                                         *id = if t { k } else { *id };
                                     }
-                                    k += 1.0;
                                 }
                             }
-                            out.copy_from_slice(m);
-                            out_idx.copy_from_slice(id);
                         }
                     }
                 }
@@ -241,20 +256,57 @@ pub(crate) fn max_backward(
     dx: &mut [f32],
     batch: usize,
 ) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_backward_avx512(h, w, c, argmax, dy, dx, batch) };
+    }
+    max_backward_body(h, w, c, argmax, dy, dx, batch);
+}
+
+/// [`max_backward`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_backward_avx512(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    argmax: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+) {
+    max_backward_body(h, w, c, argmax, dy, dx, batch);
+}
+
+/// Each cell of each window gets its output's gradient where it is the recorded winner and
+/// `+0` elsewhere: a select per channel, which vectorises (rather than a scattered store
+/// per channel at a computed address). `dx` starts at `+0` and a sum of gradients is never
+/// `-0` then, so the added zeros change no bits.
+#[inline(always)]
+fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx: &mut [f32], batch: usize) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
     dx[..batch * in_len].fill(0.0);
     for b in 0..batch {
         let dxs = &mut dx[b * in_len..][..in_len];
         for oh in 0..h.out {
-            let (h0, _) = h.cells(oh);
+            let (h0, h1) = h.cells(oh);
             for ow in 0..w.out {
                 let (w0, w1) = w.cells(ow);
-                let width = w1 - w0;
                 let o = b * out_len + (oh * w.out + ow) * c;
-                for (ch, (&k, &g)) in argmax[o..o + c].iter().zip(&dy[o..o + c]).enumerate() {
-                    let k = k as usize;
-                    let (i, j) = (h0 + k / width, w0 + k % width);
-                    dxs[(i * w.n + j) * c + ch] += g;
+                let (win, g) = (&argmax[o..o + c], &dy[o..o + c]);
+                let mut k = 0.0f32;
+                for i in h0..h1 {
+                    for j in w0..w1 {
+                        let d = &mut dxs[(i * w.n + j) * c..][..c];
+                        for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                            *d += if won == k { g } else { 0.0 };
+                        }
+                        k += 1.0;
+                    }
                 }
             }
         }
