@@ -59,7 +59,9 @@ pub trait ModelExt: Model + Sized {
         // convnet's patches are tens of KB per sample); rows are computed independently of
         // each other, and no slice has a single row (unless the batch has), so the outputs
         // have the same bits as one call over the whole batch.
-        let slice = (SLICE_SCRATCH / Self::SCRATCH.max(1)).max(MIN_SLICE_ROWS).min(batch_size);
+        let slice = (SLICE_SCRATCH / Self::SCRATCH.max(1))
+            .max(MIN_SLICE_ROWS)
+            .min(batch_size);
         let run = |xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
             let b = xs.len() / in_len;
             let rows = slice.min(b);
