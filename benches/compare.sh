@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # kerust vs PyTorch eager vs Keras 3 (JAX backend; TF backend for W2) on the reference
-# workloads W1..W6 (../shared/WORKLOADS.md), run back to back on this machine, then a
-# markdown table with ratios and the fp32 GEMM peak.
+# workloads W1..W6 (../shared/WORKLOADS.md), run on this machine workload by workload with
+# the systems alternating (kerust, then each peer, for W1, then for W2, ...), ROUNDS times,
+# then a markdown table of the medians with ratios and the fp32 GEMM peak.
 #
-#   benches/compare.sh                 # everything (~15 min on a quiet 2-core machine)
+#   benches/compare.sh                 # everything, 1 round (~15 min on a quiet 2-core machine)
+#   ROUNDS=3 benches/compare.sh        # 3 rounds: the table shows the median of the rounds
 #   SKIP_PEERS=1 benches/compare.sh    # kerust only; reuses the peers' last results
 #   QUICK=1 benches/compare.sh         # smoke sizes everywhere (numbers meaningless)
+#   WORKLOADS="W3,W4 W5,W6" benches/compare.sh   # only these groups
+#   MAX_WAIT=30 (default): longest wait for a quiet machine before each measurement, s
 #
 # Needs the peers' venv (../shared/peers/README.md): PEERS_VENV, default /tmp/peers-venv.
-# Results go to OUTDIR (default target/compare): peers.jsonl, kerust.jsonl, peak.jsonl,
-# gemm.txt (one-thread GEMM, kerust vs matrixmultiply), machine.txt, table.md.
+# Results go to OUTDIR (default target/compare): peers.jsonl, kerust.jsonl (one line per
+# workload and round; each value is itself the median of REPS repetitions, default 3),
+# peak.jsonl, gemm.txt (one-thread GEMM, kerust vs matrixmultiply), machine.txt, table.md.
 # SYSTEMS (default "torch keras-jax keras-tf:W2") chooses the peers; an entry
 # `system:W1,W2` limits that system to those workloads.
 set -euo pipefail
@@ -19,6 +24,11 @@ PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
 PEERS_VENV=${PEERS_VENV:-/tmp/peers-venv}
 OUTDIR=${OUTDIR:-$ROOT/target/compare}
 SYSTEMS=${SYSTEMS:-"torch keras-jax keras-tf:W2"}
+ROUNDS=${ROUNDS:-1}
+REPS=${REPS:-3}
+WORKLOADS=${WORKLOADS:-"W1 W2 W3,W4 W5,W6"}
+# Longest wait for a quiet machine before each measurement, seconds (both sides).
+MAX_WAIT=${MAX_WAIT:-30}
 mkdir -p "$OUTDIR"
 PY="$PEERS_VENV/bin/python"
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -52,20 +62,37 @@ if [[ -z "${SKIP_PEERS:-}" ]]; then
     echo "== one-thread GEMM: kerust vs matrixmultiply (the gemm bin), load $(load)" >&2
     "$BINDIR/gemm" ${QUICK:+--quick} | tee "$OUTDIR/gemm.txt" >&2
     : > "$OUTDIR/peers.jsonl"
+fi
+: > "$OUTDIR/kerust.jsonl"
+
+# The peers that run workload group $1 (e.g. "W3,W4"), with the group cut to their list.
+peer_runs() {
+    local group=$1 spec sys w keep
     for spec in $SYSTEMS; do
         sys=${spec%%:*}
-        wl=()
-        [[ "$spec" == *:* ]] && wl=(--workloads "${spec#*:}")
-        echo "== $sys ${wl[*]:-} ($(date +%T), load $(load))" >&2
-        "$PY" "$PEERS_DIR/peers_bench.py" --system "$sys" ${wl[@]+"${wl[@]}"} \
-            --out "$OUTDIR/peers.jsonl" ${quick_peer[@]+"${quick_peer[@]}"} 2>&1 \
-            | grep --line-buffered -v -e '^WARNING: All log messages before absl' -e 'oneDNN custom operations are on' \
-            | grep --line-buffered -v '^{' >&2
+        keep=()
+        for w in ${group//,/ }; do
+            if [[ "$spec" != *:* ]] || [[ ",${spec#*:}," == *",$w,"* ]]; then keep+=("$w"); fi
+        done
+        [[ ${#keep[@]} -gt 0 ]] && echo "$sys $(IFS=,; echo "${keep[*]}")"
     done
-fi
+    return 0
+}
 
-echo "== kerust ($(date +%T), load $(load))" >&2
-"$BIN" ${quick_kerust[@]+"${quick_kerust[@]}"} > "$OUTDIR/kerust.jsonl"
+for round in $(seq "$ROUNDS"); do
+    for group in $WORKLOADS; do
+        echo "== round $round, $group: kerust ($(date +%T), load $(load))" >&2
+        "$BIN" ${group//,/ } --reps "$REPS" --max-wait "$MAX_WAIT" ${quick_kerust[@]+"${quick_kerust[@]}"} >> "$OUTDIR/kerust.jsonl"
+        [[ -n "${SKIP_PEERS:-}" ]] && continue
+        while read -r sys wl; do
+            echo "== round $round, $wl: $sys ($(date +%T), load $(load))" >&2
+            "$PY" "$PEERS_DIR/peers_bench.py" --system "$sys" --workloads "$wl" --reps "$REPS" --max-wait "$MAX_WAIT" \
+                --out "$OUTDIR/peers.jsonl" ${quick_peer[@]+"${quick_peer[@]}"} < /dev/null 2>&1 \
+                | grep --line-buffered -v -e '^WARNING: All log messages before absl' -e 'oneDNN custom operations are on' \
+                | grep --line-buffered -v '^{' >&2 || true
+        done < <(peer_runs "$group")
+    done
+done
 echo "finished: $(date -u +%FT%TZ), load $(load)" >> "$OUTDIR/machine.txt"
 
 peak=()

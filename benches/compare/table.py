@@ -6,9 +6,11 @@
 Every line is one object with system, workload, value, unit, accuracy (as printed by
 `cargo run --release -p kerust-benches --bin workloads` and ../../../shared/peers/peers_bench.py).
 Ratios are kerust's speed relative to each peer: value_kerust / value_peer for throughputs,
-value_peer / value_kerust for latencies, so above 1 means kerust is faster.
+value_peer / value_kerust for latencies, so above 1 means kerust is faster. A workload measured
+in several rounds (benches/compare.sh with ROUNDS > 1) shows the median of the rounds.
 """
 import json
+import statistics
 import sys
 
 NAMES = {
@@ -63,7 +65,16 @@ def main():
                 line = line.strip()
                 if line.startswith("{"):
                     r = json.loads(line)
-                    res[(r["system"], r["workload"])] = r
+                    res.setdefault((r["system"], r["workload"]), []).append(r)
+    # Several rounds: the median of the rounds' values (each already a median of repetitions).
+    for key, rs in res.items():
+        vals = sorted(r["value"] for r in rs)
+        accs = sorted(r["accuracy"] for r in rs if r.get("accuracy") is not None)
+        row = dict(rs[-1])
+        row["value"] = statistics.median(vals)
+        row["accuracy"] = statistics.median(accs) if accs else None
+        row["rounds"] = vals
+        res[key] = row
     systems = [s for s in ORDER if any(k[0] == s for k in res)]
     systems += sorted({k[0] for k in res} - set(systems) - {"peak"})
     peers = [s for s in systems if s != "kerust"]

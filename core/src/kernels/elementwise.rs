@@ -1,5 +1,7 @@
 //! Row-wise and element-wise helpers.
 
+use crate::activations::Activation;
+
 /// Adds `bias` (length `n`) to every row of the row-major `y` (`rows × n`).
 pub fn add_row_bias(y: &mut [f32], bias: &[f32]) {
     let n = bias.len();
@@ -24,6 +26,40 @@ pub fn accumulate_column_sums(db: &mut [f32], dy: &[f32]) {
             *g += d;
         }
     }
+}
+
+/// `y = A(x)` along rows of `row` values ([`Activation::forward`]), compiled a second time
+/// for AVX-512 where `std` can detect it: the same scalar operations on wider vectors (Rust
+/// never fuses a multiply and an add), so the same bits.
+pub fn activation_forward<A: Activation>(x: &[f32], y: &mut [f32], row: usize) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { activation_forward_avx512::<A>(x, y, row) };
+    }
+    A::forward(x, y, row);
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn activation_forward_avx512<A: Activation>(x: &[f32], y: &mut [f32], row: usize) {
+    A::forward(x, y, row);
+}
+
+/// `dy = A'(x) · dy` ([`Activation::backward`]), multiversioned as [`activation_forward`].
+pub fn activation_backward<A: Activation>(x: &[f32], y: &[f32], dy: &mut [f32], row: usize) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { activation_backward_avx512::<A>(x, y, dy, row) };
+    }
+    A::backward(x, y, dy, row);
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn activation_backward_avx512<A: Activation>(x: &[f32], y: &[f32], dy: &mut [f32], row: usize) {
+    A::backward(x, y, dy, row);
 }
 
 /// `y += alpha * x`.

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "alloc")]
 mod blocked;
+mod gemv;
 #[cfg(feature = "alloc")]
 mod simd;
 
@@ -41,6 +42,72 @@ pub fn gemm(
     beta: f32,
     c: &mut [f32],
 ) {
+    run(m, n, k, alpha, a, ta, b, tb, beta, c, &[], false);
+}
+
+/// `c = op(a) · op(b) + bias`, `bias` (length `n`, or empty for none) added to every row,
+/// then ReLU (`x` where `x > 0`, else `0`) when `relu`: a dense or convolution layer's
+/// forward pass. The bias and the ReLU are applied as each tile of `c` is finished, so `c`
+/// is written once; the result has the same bits as [`gemm`] (`alpha = 1`, `beta = 0`)
+/// followed by the two passes.
+///
+/// ```
+/// use kerust::kernels::gemm::{gemm_bias_relu, Op};
+/// let a = [1.0, 2.0, 3.0, 4.0]; // 2x2
+/// let b = [1.0, 0.0, 0.0, 1.0]; // identity
+/// let mut c = [0.0; 4];
+/// gemm_bias_relu(2, 2, 2, &a, Op::N, &b, Op::N, &[-2.0, 0.5], true, &mut c);
+/// assert_eq!(c, [0.0, 2.5, 1.0, 4.5]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_bias_relu(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    ta: Op,
+    b: &[f32],
+    tb: Op,
+    bias: &[f32],
+    relu: bool,
+    c: &mut [f32],
+) {
+    assert!(
+        bias.is_empty() || bias.len() == n,
+        "gemm_bias_relu: bias is not n long"
+    );
+    run(m, n, k, 1.0, a, ta, b, tb, 0.0, c, bias, relu);
+}
+
+/// [`gemm_bias_relu`]'s epilogue as separate passes (where the product has no tiles).
+fn bias_relu_pass(c: &mut [f32], bias: &[f32], relu: bool) {
+    if !bias.is_empty() {
+        for row in c.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                *v += b;
+            }
+        }
+    }
+    if relu {
+        c.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    ta: Op,
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    bias: &[f32],
+    relu: bool,
+) {
     assert!(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm: buffers too small"
@@ -54,12 +121,14 @@ pub fn gemm(
         } else {
             c[..m * n].iter_mut().for_each(|v| *v *= beta);
         }
+        bias_relu_pass(&mut c[..m * n], bias, relu);
         return;
     }
     if m == 1 {
         // One row (single-sample inference and its backward): a matrix-vector product that
         // streams `b` once, without the packing a blocked GEMM does.
-        gemv_row(n, k, alpha, &a[..k], b, tb, beta, &mut c[..n]);
+        gemv::gemv_row(n, k, alpha, a, b, tb, beta, c);
+        bias_relu_pass(&mut c[..n], bias, relu);
         return;
     }
     // Row-major storage viewed through strides: (row stride, column stride).
@@ -72,10 +141,23 @@ pub fn gemm(
         Op::T => (1, k),
     };
     #[cfg(feature = "alloc")]
-    blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+    {
+        let epi = blocked::Epilogue {
+            bias: if bias.is_empty() {
+                core::ptr::null()
+            } else {
+                bias.as_ptr()
+            },
+            relu,
+        };
+        blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c, epi);
+    }
     // Without an allocator there is no packing buffer: plain loops.
     #[cfg(not(feature = "alloc"))]
-    portable(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+    {
+        portable(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c);
+        bias_relu_pass(&mut c[..m * n], bias, relu);
+    }
 }
 
 /// `c = alpha * a * b + beta * c` through (row, column) strides, with plain loops and no
@@ -114,88 +196,6 @@ fn portable(
             }
         }
     }
-}
-
-/// `c = alpha * a · op(b) + beta * c` for one row `a` (length `k`) and `op(b)` of `k × n`.
-///
-/// Compiled twice where `std` can detect the CPU: the AVX-512 build runs the same operations
-/// in the same order on wider vectors (the code has no fused multiply-add to contract), so
-/// both give the same bits.
-#[allow(clippy::too_many_arguments)]
-fn gemv_row(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        return unsafe { gemv_row_avx512(n, k, alpha, a, b, tb, beta, c) };
-    }
-    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
-}
-
-/// [`gemv_row`] for CPUs with AVX-512F.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemv_row_avx512(
-    n: usize,
-    k: usize,
-    alpha: f32,
-    a: &[f32],
-    b: &[f32],
-    tb: Op,
-    beta: f32,
-    c: &mut [f32],
-) {
-    gemv_row_body(n, k, alpha, a, b, tb, beta, c);
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn gemv_row_body(n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], tb: Op, beta: f32, c: &mut [f32]) {
-    if beta == 0.0 {
-        c.fill(0.0);
-    } else if beta != 1.0 {
-        c.iter_mut().for_each(|v| *v *= beta);
-    }
-    match tb {
-        // b is k × n: c += Σ_p (alpha a_p) b[p, :], row by row (vectorises over n).
-        Op::N => {
-            for (p, row) in b[..k * n].chunks_exact(n).enumerate() {
-                let s = alpha * a[p];
-                if s != 0.0 {
-                    for (cv, bv) in c.iter_mut().zip(row) {
-                        *cv += s * bv;
-                    }
-                }
-            }
-        }
-        // b is n × k: c_j += alpha (a · b[j, :]).
-        Op::T => {
-            for (cv, row) in c.iter_mut().zip(b[..n * k].chunks_exact(k)) {
-                *cv += alpha * dot(a, row);
-            }
-        }
-    }
-}
-
-/// Dot product with eight independent accumulators (lets the compiler vectorise).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ac, ar) = a.split_at(a.len() / 8 * 8);
-    let (bc, br) = b.split_at(ac.len());
-    for (x, y) in ac.chunks_exact(8).zip(bc.chunks_exact(8)) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in ar.iter().zip(br) {
-        s += x * y;
-    }
-    s
 }
 
 #[cfg(test)]
@@ -432,6 +432,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_fused_bias_and_relu_give_the_bits_of_separate_passes() {
+        let mut rng = crate::Rng::new(13);
+        for &(m, n, k) in SHAPES {
+            let a = random(m * k, &mut rng);
+            let b = random(k * n, &mut rng);
+            let bias = random(n, &mut rng);
+            for tb in [Op::N, Op::T] {
+                let mut want = alloc::vec![0.0; m * n];
+                gemm(m, n, k, 1.0, &a, Op::N, &b, tb, 0.0, &mut want);
+                for (bias, relu) in [(&bias[..], false), (&bias[..], true), (&[][..], true)] {
+                    let mut want = want.clone();
+                    bias_relu_pass(&mut want, bias, relu);
+                    let mut c = alloc::vec![f32::NAN; m * n];
+                    gemm_bias_relu(m, n, k, &a, Op::N, &b, tb, bias, relu, &mut c);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
+                    assert_eq!(bits(&c), bits(&want), "{m}x{n}x{k} {tb:?} relu {relu}");
+                    if relu {
+                        assert!(c.iter().all(|&v| v >= 0.0));
+                    }
+                }
+            }
+        }
+    }
+
     #[cfg(feature = "std")]
     #[test]
     fn results_are_the_same_on_every_thread() {
@@ -450,27 +475,5 @@ mod tests {
                 assert_eq!(s.spawn(run).join().unwrap(), here);
             }
         });
-    }
-
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    #[test]
-    fn the_avx512_row_path_gives_the_same_bits() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            return;
-        }
-        let mut rng = crate::Rng::new(11);
-        for (n, k) in [(256, 784), (10, 128), (37, 19)] {
-            let a = random(k, &mut rng);
-            let b = random(k * n, &mut rng);
-            let c0 = random(n, &mut rng);
-            for tb in [Op::N, Op::T] {
-                let (mut plain, mut wide) = (c0.clone(), c0.clone());
-                gemv_row_body(n, k, 0.5, &a, &b, tb, 0.25, &mut plain);
-                // SAFETY: AVX-512F was detected above.
-                unsafe { gemv_row_avx512(n, k, 0.5, &a, &b, tb, 0.25, &mut wide) };
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
-                assert_eq!(bits(&plain), bits(&wide), "{n}x{k} {tb:?}");
-            }
-        }
     }
 }

@@ -5,10 +5,10 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::{accumulate_column_sums, add_row_bias};
-use crate::kernels::gemm::{gemm, Op};
+use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
+use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
-use crate::layers::BiasVec;
+use crate::layers::{is_relu, BiasVec};
 use crate::{Layer, Params, Rng};
 
 /// A convolution's `padding`, as a type: [`Valid`], [`Same`] or (`Conv1D` only)
@@ -307,7 +307,17 @@ impl ConvOp {
 
     /// `z = patches(x) · kernel + bias` for `batch` samples; `cols` holds the patches
     /// (unused when pointwise).
-    fn linear(&self, kernel: &[f32], bias: &[f32], x: &[f32], cols: &mut [f32], z: &mut [f32], batch: usize) {
+    #[allow(clippy::too_many_arguments)]
+    fn linear(
+        &self,
+        kernel: &[f32],
+        bias: &[f32],
+        x: &[f32],
+        cols: &mut [f32],
+        z: &mut [f32],
+        batch: usize,
+        relu: bool,
+    ) {
         let (m, k) = (batch * self.g.positions(), self.g.patch_len());
         let patches: &[f32] = if self.g.is_pointwise() {
             x
@@ -315,8 +325,7 @@ impl ConvOp {
             im2col(&self.g, x, cols, batch);
             cols
         };
-        gemm(m, self.f, k, 1.0, patches, Op::N, kernel, Op::N, 0.0, z);
-        add_row_bias(&mut z[..m * self.f], bias);
+        gemm_bias_relu(m, self.f, k, patches, Op::N, kernel, Op::N, bias, relu, z);
     }
 
     /// Inference forward; `scratch` holds `batch * scratch_len()` values.
@@ -331,8 +340,12 @@ impl ConvOp {
     ) {
         let n = batch * self.out_len();
         let cols = &mut scratch[..batch * self.cols_len()];
-        self.linear(kernel, bias, x, cols, &mut y[..n], batch);
-        A::forward_in_place(&mut y[..n], self.f);
+        // ReLU is applied as the product's tiles are finished; other activations after.
+        let relu = is_relu::<A>();
+        self.linear(kernel, bias, x, cols, &mut y[..n], batch, relu);
+        if !relu {
+            A::forward_in_place(&mut y[..n], self.f);
+        }
     }
 
     /// Training forward: keeps the patches and the pre-activation in `cache`.
@@ -348,11 +361,11 @@ impl ConvOp {
         let n = batch * self.out_len();
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
         if A::IS_LINEAR {
-            self.linear(kernel, bias, x, cols, &mut y[..n], batch);
+            self.linear(kernel, bias, x, cols, &mut y[..n], batch, false);
         } else {
             let z = &mut rest[..n];
-            self.linear(kernel, bias, x, cols, z, batch);
-            A::forward(z, &mut y[..n], self.f);
+            self.linear(kernel, bias, x, cols, z, batch, false);
+            activation_forward::<A>(z, &mut y[..n], self.f);
         }
     }
 
@@ -375,7 +388,7 @@ impl ConvOp {
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
         let dz = &mut dy[..n];
         if !A::IS_LINEAR {
-            A::backward(&rest[..n], &y[..n], dz, f);
+            activation_backward::<A>(&rest[..n], &y[..n], dz, f);
         }
         let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
         gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, 1.0, grad_kernel);

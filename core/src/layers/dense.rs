@@ -4,8 +4,9 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::{accumulate_column_sums, add_row_bias};
-use crate::kernels::gemm::{gemm, Op};
+use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
+use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
+use crate::layers::is_relu;
 use crate::{Layer, Params, Rng};
 
 /// Storage for a dense layer's bias: `[f32; N]`, or [`NoBias`] for `use_bias = false`.
@@ -101,20 +102,23 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
     }
 
     fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
-        gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, y);
-        add_row_bias(y, self.bias.values());
-        A::forward_in_place(y, O);
+        let (k, bias) = (self.kernel_flat(), self.bias.values());
+        if A::IS_LINEAR || is_relu::<A>() {
+            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, !A::IS_LINEAR, y);
+        } else {
+            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, y);
+            A::forward_in_place(&mut y[..batch * O], O);
+        }
     }
 
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {
+        let (k, bias) = (self.kernel_flat(), self.bias.values());
         if A::IS_LINEAR {
-            gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, y);
-            add_row_bias(y, self.bias.values());
+            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, y);
         } else {
             let z = &mut cache[..batch * O];
-            gemm(batch, O, I, 1.0, x, Op::N, self.kernel_flat(), Op::N, 0.0, z);
-            add_row_bias(z, self.bias.values());
-            A::forward(z, y, O);
+            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, z);
+            activation_forward::<A>(z, &mut y[..batch * O], O);
         }
     }
 
@@ -130,7 +134,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
     ) {
         let dz = &mut dy[..batch * O];
         if !A::IS_LINEAR {
-            A::backward(&cache[..batch * O], y, dz, O);
+            activation_backward::<A>(&cache[..batch * O], y, dz, O);
         }
         // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ
         gemm(

@@ -56,3 +56,10 @@ pub use reshape::Reshape;
 pub use separable_conv2d::SeparableConv2D;
 pub use up_sampling2d::{Bilinear, Interpolation, Nearest, UpSampling2D};
 pub use zero_padding2d::ZeroPadding2D;
+
+/// Whether the activation `A` is [`Relu`](crate::activations::Relu), which GEMM applies as it
+/// finishes each tile of the output (see [`crate::kernels::gemm::gemm_bias_relu`]).
+#[inline(always)]
+pub(crate) fn is_relu<A: crate::activations::Activation>() -> bool {
+    core::any::TypeId::of::<A>() == core::any::TypeId::of::<crate::activations::Relu>()
+}

@@ -105,7 +105,46 @@ fn at(sample: &[f32], w: usize, c: usize, i: usize, j: usize) -> &[f32] {
 
 /// Max pooling. With `argmax`, also writes for each output value the number of the
 /// winning cell within its window (padding excluded, row-major), as an exact `f32`.
+///
+/// Compiled a second time for AVX-512 where `std` can detect it: the selects then run on
+/// 16 lanes with mask registers, and give the same bits.
 pub(crate) fn max_forward(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_forward_avx512(h, w, c, x, y, argmax, batch) };
+    }
+    max_forward_body(h, w, c, x, y, argmax, batch);
+}
+
+/// [`max_forward`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_forward_avx512(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &mut [f32],
+    argmax: Option<&mut [f32]>,
+    batch: usize,
+) {
+    max_forward_body(h, w, c, x, y, argmax, batch);
+}
+
+#[inline(always)]
+fn max_forward_body(
     h: Axis,
     w: Axis,
     c: usize,
@@ -123,31 +162,77 @@ pub(crate) fn max_forward(
                 let (w0, w1) = w.cells(ow);
                 let o = b * out_len + (oh * w.out + ow) * c;
                 let best = &mut y[o..o + c];
-                best.copy_from_slice(at(xs, w.n, c, h0, w0));
                 match argmax.as_deref_mut() {
+                    // Channels in groups of 16 kept in locals over the whole window (no store
+                    // and reload of the running maximum per cell).
                     None => {
-                        for i in h0..h1 {
-                            for j in w0..w1 {
-                                for (m, &v) in best.iter_mut().zip(at(xs, w.n, c, i, j)) {
-                                    // A select, not a branch: the loop vectorises.
-                                    *m = if takes(v, *m) { v } else { *m };
+                        for (g, out) in best.chunks_mut(LANES).enumerate() {
+                            let ch = g * LANES;
+                            let mut m = [0.0f32; LANES];
+                            let first = &at(xs, w.n, c, h0, w0)[ch..ch + out.len()];
+                            if out.len() == LANES {
+                                m.copy_from_slice(first);
+                                for i in h0..h1 {
+                                    for j in w0..w1 {
+                                        let v = &at(xs, w.n, c, i, j)[ch..ch + LANES];
+                                        for (m, &v) in m.iter_mut().zip(v) {
+                                            // A select, not a branch: the loop vectorises.
+                                            *m = if takes(v, *m) { v } else { *m };
+                                        }
+                                    }
+                                }
+                            } else {
+                                let m = &mut m[..out.len()];
+                                m.copy_from_slice(first);
+                                for i in h0..h1 {
+                                    for j in w0..w1 {
+                                        let v = &at(xs, w.n, c, i, j)[ch..ch + m.len()];
+                                        for (m, &v) in m.iter_mut().zip(v) {
+                                            *m = if takes(v, *m) { v } else { *m };
+                                        }
+                                    }
                                 }
                             }
+                            out.copy_from_slice(&m[..out.len()]);
                         }
                     }
                     Some(argmax) => {
                         let idx = &mut argmax[o..o + c];
-                        idx.fill(0.0);
-                        let mut k = 0.0f32;
-                        for i in h0..h1 {
-                            for j in w0..w1 {
-                                let row = at(xs, w.n, c, i, j);
-                                for ((m, id), &v) in best.iter_mut().zip(idx.iter_mut()).zip(row) {
-                                    let t = takes(v, *m);
-                                    *m = if t { v } else { *m };
-                                    *id = if t { k } else { *id };
+                        for (g, (out, out_idx)) in
+                            best.chunks_mut(LANES).zip(idx.chunks_mut(LANES)).enumerate()
+                        {
+                            let cells = (h0..h1).flat_map(|i| (w0..w1).map(move |j| (i, j)));
+                            let cell = |(i, j)| &at(xs, w.n, c, i, j)[g * LANES..];
+                            if out.len() == LANES {
+                                // Whole arrays, so that they stay in registers.
+                                let (mut m, mut id) = ([0.0f32; LANES], [0.0f32; LANES]);
+                                m.copy_from_slice(&cell((h0, w0))[..LANES]);
+                                for (k, ij) in cells.enumerate() {
+                                    let k = k as f32;
+                                    let row: &[f32; LANES] =
+                                        cell(ij)[..LANES].try_into().expect("LANES values");
+                                    for l in 0..LANES {
+                                        let t = takes(row[l], m[l]);
+                                        m[l] = if t { row[l] } else { m[l] };
+                                        id[l] = if t { k } else { id[l] };
+                                    }
                                 }
-                                k += 1.0;
+                                out.copy_from_slice(&m);
+                                out_idx.copy_from_slice(&id);
+                            } else {
+                                let len = out.len();
+                                out.copy_from_slice(&cell((h0, w0))[..len]);
+                                out_idx.fill(0.0);
+                                for (k, ij) in cells.enumerate() {
+                                    let k = k as f32;
+                                    for ((m, id), &v) in
+                                        out.iter_mut().zip(out_idx.iter_mut()).zip(&cell(ij)[..len])
+                                    {
+                                        let t = takes(v, *m);
+                                        *m = if t { v } else { *m };
+                                        *id = if t { k } else { *id };
+                                    }
+                                }
                             }
                         }
                     }
@@ -156,6 +241,9 @@ pub(crate) fn max_forward(
         }
     }
 }
+
+/// Channels per group of [`max_forward`]'s inference loop: one AVX-512 vector.
+const LANES: usize = 16;
 
 /// Max pooling's input gradient: each output's gradient goes to the cell `argmax` names
 /// (windows may overlap, so contributions add up).
@@ -168,20 +256,57 @@ pub(crate) fn max_backward(
     dx: &mut [f32],
     batch: usize,
 ) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_backward_avx512(h, w, c, argmax, dy, dx, batch) };
+    }
+    max_backward_body(h, w, c, argmax, dy, dx, batch);
+}
+
+/// [`max_backward`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_backward_avx512(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    argmax: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+) {
+    max_backward_body(h, w, c, argmax, dy, dx, batch);
+}
+
+/// Each cell of each window gets its output's gradient where it is the recorded winner and
+/// `+0` elsewhere: a select per channel, which vectorises (rather than a scattered store
+/// per channel at a computed address). `dx` starts at `+0` and a sum of gradients is never
+/// `-0` then, so the added zeros change no bits.
+#[inline(always)]
+fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx: &mut [f32], batch: usize) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
     dx[..batch * in_len].fill(0.0);
     for b in 0..batch {
         let dxs = &mut dx[b * in_len..][..in_len];
         for oh in 0..h.out {
-            let (h0, _) = h.cells(oh);
+            let (h0, h1) = h.cells(oh);
             for ow in 0..w.out {
                 let (w0, w1) = w.cells(ow);
-                let width = w1 - w0;
                 let o = b * out_len + (oh * w.out + ow) * c;
-                for (ch, (&k, &g)) in argmax[o..o + c].iter().zip(&dy[o..o + c]).enumerate() {
-                    let k = k as usize;
-                    let (i, j) = (h0 + k / width, w0 + k % width);
-                    dxs[(i * w.n + j) * c + ch] += g;
+                let (win, g) = (&argmax[o..o + c], &dy[o..o + c]);
+                let mut k = 0.0f32;
+                for i in h0..h1 {
+                    for j in w0..w1 {
+                        let d = &mut dxs[(i * w.n + j) * c..][..c];
+                        for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                            *d += if won == k { g } else { 0.0 };
+                        }
+                        k += 1.0;
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! `Adam`: adaptive moment estimation, Keras's `keras.optimizers.Adam`.
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use super::state::{fit_slot, take_slots};
 use super::{sqrt, Optimizer, OptimizerState};
@@ -151,29 +152,203 @@ impl Adam {
         }
     }
 
-    /// One update. `DECAY` selects the weight-decay variant at compile time, so that the loops
-    /// carry no per-element branch.
-    fn update<const DECAY: bool>(&mut self, params: &mut [f32], grads: &[f32], c: Coefficients) {
+    /// One update with the gradient `grads + Σ rest` (the sum taken in that order, chunk by
+    /// chunk, in a buffer on the stack). `DECAY` selects the weight-decay variant at compile
+    /// time, so that the loops carry no per-element branch.
+    ///
+    /// The slices are updated in chunks, spread over the threads with the `parallel` feature;
+    /// every element goes through the same operations whatever the chunking, so the result
+    /// does not depend on the number of threads.
+    fn update<const DECAY: bool>(
+        &mut self,
+        params: &mut [f32],
+        grads: &[f32],
+        rest: &[&[f32]],
+        c: Coefficients,
+    ) {
         let n = params.len();
         fit_slot(&mut self.momentums, n);
         fit_slot(&mut self.velocities, n);
-        let state = params
-            .iter_mut()
-            .zip(grads)
-            .zip(&mut self.momentums)
-            .zip(&mut self.velocities);
         if self.amsgrad {
             fit_slot(&mut self.velocity_hats, n);
-            for ((((p, &g), m), v), v_hat) in state.zip(&mut self.velocity_hats) {
-                c.moments(g, m, v);
-                *v_hat = v_hat.max(*v);
-                *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
+        }
+        let (g, m, v) = (&grads[..n], &mut self.momentums[..n], &mut self.velocities[..n]);
+        let v_hat: &mut [f32] = if self.amsgrad {
+            &mut self.velocity_hats[..n]
+        } else {
+            &mut []
+        };
+        let ams = !v_hat.is_empty();
+        let chunk = |i: usize, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], h: &mut [f32]| {
+            let at = i * CHUNK;
+            if ams {
+                update_chunk::<DECAY, true>(c, p, g, rest, at, m, v, h);
+            } else {
+                update_chunk::<DECAY, false>(c, p, g, rest, at, m, v, h);
+            }
+        };
+        #[cfg(feature = "parallel")]
+        if n >= 2 * CHUNK {
+            use rayon::prelude::*;
+            let chunks = params
+                .par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK))
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(v.par_chunks_mut(CHUNK))
+                .enumerate();
+            if ams {
+                chunks
+                    .zip(v_hat.par_chunks_mut(CHUNK))
+                    .for_each(|((i, (((p, g), m), v)), h)| chunk(i, p, g, m, v, h));
+            } else {
+                chunks.for_each(|(i, (((p, g), m), v))| chunk(i, p, g, m, v, &mut []));
+            }
+            return;
+        }
+        let chunks = params
+            .chunks_mut(CHUNK)
+            .zip(g.chunks(CHUNK))
+            .zip(m.chunks_mut(CHUNK))
+            .zip(v.chunks_mut(CHUNK))
+            .enumerate();
+        if ams {
+            for ((i, (((p, g), m), v)), h) in chunks.zip(v_hat.chunks_mut(CHUNK)) {
+                chunk(i, p, g, m, v, h);
             }
         } else {
-            for (((p, &g), m), v) in state {
-                c.moments(g, m, v);
-                *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
+            for (i, (((p, g), m), v)) in chunks {
+                chunk(i, p, g, m, v, &mut []);
             }
+        }
+    }
+
+    /// The per-step scalars (Keras's): the powers and `alpha` in the variable's dtype (f32)
+    /// from the betas cast to f32; `1 - beta` in double precision (Python floats), then
+    /// rounded to f32.
+    fn coefficients(&self) -> Coefficients {
+        let lr = self.learning_rate;
+        let t = (self.iterations + 1) as f32;
+        let beta_1_power = libm::powf(self.beta_1 as f32, t);
+        let beta_2_power = libm::powf(self.beta_2 as f32, t);
+        Coefficients {
+            lr,
+            wd: self.weight_decay.unwrap_or(0.0),
+            alpha: lr * libm::sqrtf(1.0 - beta_2_power) / (1.0 - beta_1_power),
+            one_minus_beta_1: (1.0 - self.beta_1) as f32,
+            one_minus_beta_2: (1.0 - self.beta_2) as f32,
+            epsilon: self.epsilon,
+        }
+    }
+
+    /// [`Optimizer::step`] with the gradient `grads + Σ rest`.
+    fn step_with(&mut self, params: &mut [f32], grads: &[f32], rest: &[&[f32]]) {
+        assert!(
+            grads.len() == params.len() && rest.iter().all(|r| r.len() == params.len()),
+            "adam: params and grads differ in length"
+        );
+        let c = self.coefficients();
+        if self.weight_decay.is_some() {
+            self.update::<true>(params, grads, rest, c);
+        } else {
+            self.update::<false>(params, grads, rest, c);
+        }
+        self.iterations += 1;
+    }
+}
+
+/// Elements per chunk of the update: tens of KiB of state, a task's worth of work with the
+/// `parallel` feature, and the size of the stack buffer that sums the gradients.
+const CHUNK: usize = 1 << 13;
+
+/// The update of one chunk (`v_hat` empty unless `AMSGRAD`), whose gradient is `g` plus
+/// `rest[..][at..]`. Compiled a second time for AVX-512 where `std` can detect it: the same
+/// operations (IEEE division and square root, no fused multiply-add), 16 lanes at a time, so
+/// the same bits.
+#[allow(clippy::too_many_arguments)]
+fn update_chunk<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    rest: &[&[f32]],
+    at: usize,
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { update_chunk_avx512::<DECAY, AMSGRAD>(c, p, g, rest, at, m, v, v_hat) };
+    }
+    sum_then_update::<DECAY, AMSGRAD>(c, p, g, rest, at, m, v, v_hat);
+}
+
+/// [`update_chunk`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn update_chunk_avx512<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    rest: &[&[f32]],
+    at: usize,
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    sum_then_update::<DECAY, AMSGRAD>(c, p, g, rest, at, m, v, v_hat);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn sum_then_update<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    rest: &[&[f32]],
+    at: usize,
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    if rest.is_empty() {
+        return update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat);
+    }
+    let mut sum = [0.0f32; CHUNK];
+    let sum = &mut sum[..g.len()];
+    sum.copy_from_slice(g);
+    for r in rest {
+        for (s, x) in sum.iter_mut().zip(&r[at..]) {
+            *s += x;
+        }
+    }
+    update_body::<DECAY, AMSGRAD>(c, p, sum, m, v, v_hat);
+}
+
+#[inline(always)]
+fn update_body<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    let state = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut());
+    if AMSGRAD {
+        for ((((p, &g), m), v), v_hat) in state.zip(v_hat) {
+            c.moments(g, m, v);
+            *v_hat = v_hat.max(*v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
+        }
+    } else {
+        for (((p, &g), m), v) in state {
+            c.moments(g, m, v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
         }
     }
 }
@@ -187,31 +362,19 @@ impl Optimizer for Adam {
     ///
     /// If `params` and `grads` differ in length.
     fn step(&mut self, params: &mut [f32], grads: &[f32]) {
-        assert_eq!(
-            params.len(),
-            grads.len(),
-            "adam: params and grads differ in length"
-        );
-        // As Keras: the powers and `alpha` in the variable's dtype (f32) from the betas cast
-        // to f32; `1 - beta` in double precision (Python floats), then rounded to f32.
-        let lr = self.learning_rate;
-        let t = (self.iterations + 1) as f32;
-        let beta_1_power = libm::powf(self.beta_1 as f32, t);
-        let beta_2_power = libm::powf(self.beta_2 as f32, t);
-        let c = Coefficients {
-            lr,
-            wd: self.weight_decay.unwrap_or(0.0),
-            alpha: lr * libm::sqrtf(1.0 - beta_2_power) / (1.0 - beta_1_power),
-            one_minus_beta_1: (1.0 - self.beta_1) as f32,
-            one_minus_beta_2: (1.0 - self.beta_2) as f32,
-            epsilon: self.epsilon,
-        };
-        if self.weight_decay.is_some() {
-            self.update::<true>(params, grads, c);
-        } else {
-            self.update::<false>(params, grads, c);
-        }
-        self.iterations += 1;
+        self.step_with(params, grads, &[]);
+    }
+
+    /// Sums the shards' gradients chunk by chunk inside the update, instead of in a pass of
+    /// its own: `grads` is left as it was.
+    fn step_sum(
+        &mut self,
+        params: &mut [f32],
+        grads: &mut [f32],
+        rest: &[&[f32]],
+        _tensors: &[Range<usize>],
+    ) {
+        self.step_with(params, grads, rest);
     }
 
     fn iterations(&self) -> u64 {

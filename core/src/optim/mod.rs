@@ -88,6 +88,30 @@ pub trait Optimizer: Send {
         self.step(params, grads);
     }
 
+    /// [`Optimizer::step_tensors`] with the gradient given as the sum `grads + rest[0] + …`
+    /// (the shards of a batch, added in that order). `grads` may be overwritten. The default
+    /// sums into `grads` and steps; optimizers that read the gradient once per element take
+    /// the sum in their own pass instead, saving a pass over memory.
+    ///
+    /// # Panics
+    ///
+    /// If the slices differ in length.
+    fn step_sum(
+        &mut self,
+        params: &mut [f32],
+        grads: &mut [f32],
+        rest: &[&[f32]],
+        tensors: &[core::ops::Range<usize>],
+    ) {
+        for r in rest {
+            assert_eq!(r.len(), grads.len(), "step_sum: gradients differ in length");
+            for (t, g) in grads.iter_mut().zip(*r) {
+                *t += g;
+            }
+        }
+        self.step_tensors(params, grads, tensors);
+    }
+
     /// A copy of the optimizer's variables (iteration count and per-parameter slots such as
     /// Adam's `"momentum"` and `"velocity"`), for checkpoints.
     ///

@@ -176,6 +176,12 @@ impl<O: Optimizer, S: LearningRateSchedule> Optimizer for Scheduled<O, S> {
         self.inner.step_tensors(params, grads, tensors);
     }
 
+    /// [`Optimizer::step_sum`], passing it on.
+    fn step_sum(&mut self, params: &mut [f32], grads: &mut [f32], rest: &[&[f32]], tensors: &[Range<usize>]) {
+        self.inner.set_learning_rate(self.current());
+        self.inner.step_sum(params, grads, rest, tensors);
+    }
+
     fn iterations(&self) -> u64 {
         self.inner.iterations()
     }

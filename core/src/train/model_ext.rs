@@ -9,6 +9,12 @@ use super::{summary_string, Metric, Objective, Trainer};
 use crate::optim::Optimizer;
 use crate::{Error, Model, Result, Shape};
 
+/// Floats of inference scratch a slice of a `predict` batch may use: 1 MiB, so that
+/// the slice's buffers stay in a core's L2 cache.
+const SLICE_SCRATCH: usize = 1 << 18;
+/// Fewest rows per slice of a `predict` batch (enough rows for GEMM to work well).
+const MIN_SLICE_ROWS: usize = 8;
+
 /// Keras's model methods, for every model declared with `model!` (in the prelude).
 pub trait ModelExt: Model + Sized {
     /// Attaches an optimizer, a loss and metrics (Keras's `model.compile`).
@@ -52,12 +58,31 @@ pub trait ModelExt: Model + Sized {
         let n = check_inputs::<Self>(x, None)?;
         let (in_len, out_len) = (<Self::Input as Shape>::LEN, <Self::Output as Shape>::LEN);
         let mut y = alloc::vec![0.0; n * out_len];
+        // Each batch runs in slices of rows whose intermediate buffers stay in cache (a
+        // convnet's patches are tens of KB per sample); rows are computed independently of
+        // each other, and no slice has a single row (unless the batch has), so the outputs
+        // have the same bits as one call over the whole batch.
+        let slice = (SLICE_SCRATCH / Self::SCRATCH.max(1))
+            .max(MIN_SLICE_ROWS)
+            .min(batch_size);
         let run = |xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
             let b = xs.len() / in_len;
-            if scratch.len() < b * Self::SCRATCH {
-                scratch.resize(b * Self::SCRATCH, 0.0);
+            let rows = slice.min(b);
+            if scratch.len() < (rows + 1) * Self::SCRATCH {
+                scratch.resize((rows + 1) * Self::SCRATCH, 0.0);
             }
-            self.forward_batch(xs, ys, b, scratch);
+            let mut at = 0;
+            while at < b {
+                // A last slice of one row joins the one before.
+                let r = if b - at <= rows + 1 { b - at } else { rows };
+                self.forward_batch(
+                    &xs[at * in_len..(at + r) * in_len],
+                    &mut ys[at * out_len..(at + r) * out_len],
+                    r,
+                    scratch,
+                );
+                at += r;
+            }
         };
         #[cfg(feature = "parallel")]
         {

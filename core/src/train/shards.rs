@@ -124,15 +124,18 @@ where
     }
 }
 
-/// Sums the gradients of shards `1..n` into shard 0's, in order.
-pub(crate) fn reduce_grads<M: Model>(shards: &mut [Shard<M>], n: usize) {
+/// Shard 0's gradient block (mutable) and those of shards `1..n`, for
+/// [`crate::optim::Optimizer::step_sum`], which adds them in that order.
+pub(crate) fn split_grads<M: Model>(
+    shards: &mut [Shard<M>],
+    n: usize,
+) -> (&mut [f32], [&[f32]; MAX_SHARDS - 1]) {
     let (first, rest) = shards.split_at_mut(1);
-    let total = first[0].grads.flat_mut();
-    for sh in &rest[..n - 1] {
-        for (t, g) in total.iter_mut().zip(sh.grads.flat()) {
-            *t += g;
-        }
+    let mut others: [&[f32]; MAX_SHARDS - 1] = [&[]; MAX_SHARDS - 1];
+    for (o, sh) in others.iter_mut().zip(&rest[..n - 1]) {
+        *o = sh.grads.flat();
     }
+    (first[0].grads.flat_mut(), others)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use core::ops::Range;
 use super::callback::Context;
 use super::objective::{setup, CompiledMetric, Head, Objective};
 use super::progress::Progress;
-use super::shards::{for_each_shard, reduce_grads, shard_count, shard_rows, Shard, MAX_SHARDS};
+use super::shards::{for_each_shard, shard_count, shard_rows, split_grads, Shard, MAX_SHARDS};
 use super::validate::{check_dataset, out_width};
 use super::{Control, EvaluateOptions, FitOptions, History, Logs, Metric};
 use crate::data::{Dataset, Target};
@@ -569,7 +569,6 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
         });
 
         if let Pass::Train { .. } = pass {
-            reduce_grads(&mut self.shards, n);
             // Non-trainable parameters (moving statistics) are kept out of the update
             // (weight decay would otherwise touch them), then updated from the batch.
             self.frozen.clear();
@@ -577,8 +576,10 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
                 self.frozen
                     .extend_from_slice(&self.model.flat()[start..start + len]);
             }
+            // The shards' gradients are summed, in shard order, inside the update.
+            let (grads, rest) = split_grads(&mut self.shards, n);
             self.optimizer
-                .step_tensors(self.model.flat_mut(), self.shards[0].grads.flat(), &self.tensors);
+                .step_sum(self.model.flat_mut(), grads, &rest[..n - 1], &self.tensors);
             let mut at = 0;
             for &(start, len) in M::NON_TRAINABLE {
                 self.model.flat_mut()[start..start + len].copy_from_slice(&self.frozen[at..at + len]);

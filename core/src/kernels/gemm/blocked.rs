@@ -72,6 +72,30 @@ pub(super) struct Tile {
     pub alpha: f32,
     /// Zero: `C` is only written.
     pub beta: f32,
+    /// Added to every row of the finished tile (`bias[0]` at the tile's column 0); null for
+    /// none, and before the last depth block.
+    pub bias: *const f32,
+    /// ReLU on the finished tile (after the bias); false before the last depth block.
+    pub relu: bool,
+}
+
+/// What the last depth block does to `C` after the product: `+ bias` (null for none) on
+/// every row, then ReLU.
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue {
+    /// `n` values, or null.
+    pub bias: *const f32,
+    /// Whether ReLU follows.
+    pub relu: bool,
+}
+
+#[cfg(test)]
+impl Epilogue {
+    /// Nothing after the product.
+    pub const NONE: Epilogue = Epilogue {
+        bias: core::ptr::null(),
+        relu: false,
+    };
 }
 
 /// The micro-kernel for a tile of `R` rows and `NV` vectors of columns.
@@ -116,19 +140,25 @@ pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize>(t: &Tile) {
             for (v, &x) in acc.iter().enumerate() {
                 let c = c.add(v * S::W);
                 let x = if t.alpha == 1.0 { x } else { S::mul(alpha, x) };
-                if v + 1 < NV || last == S::W {
-                    let x = if t.beta == 0.0 {
-                        x
-                    } else {
-                        S::mul_add(beta, S::load(c), x)
-                    };
+                let full = v + 1 < NV || last == S::W;
+                let x = if t.beta == 0.0 {
+                    x
+                } else if full {
+                    S::mul_add(beta, S::load(c), x)
+                } else {
+                    S::mul_add(beta, S::load_part(c, last), x)
+                };
+                let x = if t.bias.is_null() {
+                    x
+                } else if full {
+                    S::add(x, S::load(t.bias.add(v * S::W)))
+                } else {
+                    S::add(x, S::load_part(t.bias.add(v * S::W), last))
+                };
+                let x = if t.relu { S::relu(x) } else { x };
+                if full {
                     S::store(c, x);
                 } else {
-                    let x = if t.beta == 0.0 {
-                        x
-                    } else {
-                        S::mul_add(beta, S::load_part(c, last), x)
-                    };
                     S::store_part(c, x, last);
                 }
             }
@@ -200,6 +230,7 @@ pub(super) unsafe fn gemm<K: Kernel>(
     beta: f32,
     c: *mut f32,
     buf: *mut f32,
+    epi: Epilogue,
 ) {
     let w = K::S::W;
     let nr = K::NV * w;
@@ -228,6 +259,7 @@ pub(super) unsafe fn gemm<K: Kernel>(
                     pack_b::<K::S>(kc, nc - direct, nr, at, brs, bcs, buf);
                 }
                 let beta = if pc == 0 { beta } else { 1.0 };
+                let finished = pc + kc == k;
                 let mut ir = 0;
                 while ir < m {
                     let mr = K::MR.min(m - ir);
@@ -243,6 +275,12 @@ pub(super) unsafe fn gemm<K: Kernel>(
                         nr,
                         alpha,
                         beta,
+                        bias: if finished && !epi.bias.is_null() {
+                            epi.bias.add(jc)
+                        } else {
+                            core::ptr::null()
+                        },
+                        relu: finished && epi.relu,
                     };
                     let mut packed = buf.cast_const();
                     let mut jr = 0;
@@ -259,6 +297,9 @@ pub(super) unsafe fn gemm<K: Kernel>(
                         }
                         K::run(mr, nv, &t);
                         t.c = t.c.add(t.nr);
+                        if !t.bias.is_null() {
+                            t.bias = t.bias.add(t.nr);
+                        }
                         jr += nr;
                     }
                     ir += K::MR;
@@ -364,9 +405,10 @@ unsafe fn gemm_avx512(
     beta: f32,
     c: *mut f32,
     buf: *mut f32,
+    epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<Avx512Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf) }
+    unsafe { gemm::<Avx512Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi) }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -384,9 +426,10 @@ unsafe fn gemm_avx2(
     beta: f32,
     c: *mut f32,
     buf: *mut f32,
+    epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf) }
+    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi) }
 }
 
 /// The instruction sets the running CPU has (detected once by `std`), or, without `std`,
@@ -419,6 +462,7 @@ pub(super) fn run(
     sb: (usize, usize),
     beta: f32,
     c: &mut [f32],
+    epi: Epilogue,
 ) {
     let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
     with_buffer(packed_len(n, k), |buf| {
@@ -428,13 +472,13 @@ pub(super) fn run(
             #[cfg(target_arch = "x86_64")]
             {
                 if has(true) {
-                    return gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf);
+                    return gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi);
                 }
                 if has(false) {
-                    return gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf);
+                    return gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi);
                 }
             }
-            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi)
         }
     });
 }
@@ -506,16 +550,18 @@ pub(super) fn each_kernel(
     // SAFETY: the caller's shapes match the slices; each kernel runs only where detected.
     unsafe {
         run("portable", &|c| {
-            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
         });
         #[cfg(target_arch = "x86_64")]
         {
             if has(false) {
-                run("avx2", &|c| gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf));
+                run("avx2", &|c| {
+                    gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
+                });
             }
             if has(true) {
                 run("avx512", &|c| {
-                    gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf)
+                    gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
                 });
             }
         }

@@ -24,6 +24,10 @@ pub(super) trait Simd: Copy {
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     /// `a * b`.
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// `a + b`.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// ReLU, lane by lane: `x` where `x > 0`, else `+0` (NaN gives `+0`).
+    unsafe fn relu(x: Self::V) -> Self::V;
 
     /// Hints that the cache line at `p` is read soon (no effect where there is no such
     /// instruction; never faults).
@@ -87,6 +91,15 @@ mod x86 {
         #[inline(always)]
         unsafe fn mul(a: __m512, b: __m512) -> __m512 {
             unsafe { _mm512_mul_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn add(a: __m512, b: __m512) -> __m512 {
+            unsafe { _mm512_add_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn relu(x: __m512) -> __m512 {
+            // `max` returns its second operand unless the first is greater: +0 for NaN, -0, <= 0.
+            unsafe { _mm512_max_ps(x, _mm512_setzero_ps()) }
         }
         #[inline(always)]
         fn prefetch(p: *const f32) {
@@ -188,6 +201,15 @@ mod x86 {
             unsafe { _mm256_mul_ps(a, b) }
         }
         #[inline(always)]
+        unsafe fn add(a: __m256, b: __m256) -> __m256 {
+            unsafe { _mm256_add_ps(a, b) }
+        }
+        #[inline(always)]
+        unsafe fn relu(x: __m256) -> __m256 {
+            // As for AVX-512: +0 unless `x > 0`.
+            unsafe { _mm256_max_ps(x, _mm256_setzero_ps()) }
+        }
+        #[inline(always)]
         fn prefetch(p: *const f32) {
             // SAFETY: a prefetch only hints the cache; it does not fault on any address.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
@@ -269,5 +291,13 @@ impl Simd for Lanes8 {
     #[inline(always)]
     unsafe fn mul(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
         core::array::from_fn(|i| a[i] * b[i])
+    }
+    #[inline(always)]
+    unsafe fn add(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
+        core::array::from_fn(|i| a[i] + b[i])
+    }
+    #[inline(always)]
+    unsafe fn relu(x: [f32; 8]) -> [f32; 8] {
+        x.map(|v| if v > 0.0 { v } else { 0.0 })
     }
 }

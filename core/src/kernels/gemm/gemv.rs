@@ -1,0 +1,281 @@
+//! One row times a matrix: the product [`super::gemm`] runs when `C` has a single row
+//! (single-sample inference and its backward), streaming `op(B)` once without packing.
+//!
+//! With `B` stored `k × n` (a `Dense` kernel), the AVX-512 path keeps up to 256 columns of
+//! the result in vector registers and adds one row of `B` per non-zero element of `a`: the
+//! indices of those elements are gathered first, without branches, so the zeros of an
+//! image or of a ReLU output cost neither a read of their row of `B` nor a mispredicted
+//! branch. Every element of the result is the same sequence of operations whatever the
+//! thread, so results are deterministic.
+
+use super::Op;
+
+/// `c = alpha * a · op(b) + beta * c` for one row `a` (length `k`) and `op(b)` of `k × n`.
+///
+/// Rows of `b` (for [`Op::N`]) whose element of `a` is zero are skipped.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gemv_row(
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+) {
+    let (a, c) = (&a[..k], &mut c[..n]);
+    if beta == 0.0 {
+        c.fill(0.0);
+    } else if beta != 1.0 {
+        c.iter_mut().for_each(|v| *v *= beta);
+    }
+    match tb {
+        Op::N => {
+            let b = &b[..k * n];
+            #[cfg(all(feature = "std", target_arch = "x86_64"))]
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F; `b` holds `k × n` floats, `c` `n`.
+                return unsafe { x86::accumulate_rows(n, alpha, a, b, c) };
+            }
+            accumulate_rows(n, alpha, a, b, c);
+        }
+        // b is n × k: c_j += alpha (a · b[j, :]).
+        Op::T => {
+            for (cv, row) in c.iter_mut().zip(b[..n * k].chunks_exact(k)) {
+                *cv += alpha * dot(a, row);
+            }
+        }
+    }
+}
+
+/// `c += Σ_p (alpha a_p) b[p, :]` over the non-zero `a_p`, row by row (vectorises over `n`).
+fn accumulate_rows(n: usize, alpha: f32, a: &[f32], b: &[f32], c: &mut [f32]) {
+    for (p, row) in b.chunks_exact(n).enumerate() {
+        let s = alpha * a[p];
+        if s != 0.0 {
+            for (cv, bv) in c.iter_mut().zip(row) {
+                *cv += s * bv;
+            }
+        }
+    }
+}
+
+/// Dot product with eight independent accumulators (lets the compiler vectorise).
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ac, ar) = a.split_at(a.len() / 8 * 8);
+    let (bc, br) = b.split_at(ac.len());
+    for (x, y) in ac.chunks_exact(8).zip(bc.chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ar.iter().zip(br) {
+        s += x * y;
+    }
+    s
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod x86 {
+    use core::arch::x86_64::*;
+
+    /// Depth indices gathered per pass (two 2 KiB arrays on the stack).
+    const CHUNK: usize = 512;
+    /// Vectors of 16 columns kept in registers.
+    const NV_MAX: usize = 16;
+    /// How many listed rows ahead of the one being added the next is prefetched.
+    const PREFETCH_ROWS: usize = 4;
+
+    /// `c += Σ_p (alpha a_p) b[p, :]` over the non-zero `a_p`, with `b` `k × n` row-major.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; `b.len() >= a.len() * n`, `c.len() >= n`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn accumulate_rows(n: usize, alpha: f32, a: &[f32], b: &[f32], c: &mut [f32]) {
+        let mut rows = [0u32; CHUNK];
+        let mut scales = [0.0f32; CHUNK];
+        for (start, a) in (0..a.len()).step_by(CHUNK).zip(a.chunks(CHUNK)) {
+            // SAFETY: AVX-512F; `a.len() <= CHUNK`.
+            let nz = unsafe { compact(start, alpha, a, &mut rows, &mut scales) };
+            let (rows, scales) = (&rows[..nz], &scales[..nz]);
+            let mut j = 0;
+            while j < n {
+                let cols = (n - j).min(NV_MAX * 16);
+                let nv = cols.div_ceil(16);
+                let last = cols - (nv - 1) * 16;
+                let mask = if last == 16 { u16::MAX } else { (1u16 << last) - 1 };
+                // SAFETY: columns `j..j + cols` of every row of `b` and of `c` are in bounds;
+                // the CPU has AVX-512F (this function's own feature).
+                unsafe {
+                    let b = b.as_ptr().add(j);
+                    let c = c.as_mut_ptr().add(j);
+                    macro_rules! dispatch {
+                        ($($v:literal)*) => {
+                            match nv {
+                                $($v => block::<$v>(rows, scales, b, n, c, mask),)*
+                                _ => unreachable!(),
+                            }
+                        };
+                    }
+                    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                }
+                j += cols;
+            }
+        }
+    }
+
+    /// Writes the indices (`start + p`) and scaled values (`alpha · a_p`) of the non-zero
+    /// terms of `a` to the front of `rows` and `scales`; returns how many there are.
+    ///
+    /// # Safety
+    /// AVX-512F; `a.len() <= CHUNK`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn compact(
+        start: usize,
+        alpha: f32,
+        a: &[f32],
+        rows: &mut [u32; CHUNK],
+        scales: &mut [f32; CHUNK],
+    ) -> usize {
+        // SAFETY: by the caller; each step stores at most 16 values at `nz <= p`, within
+        // the arrays since `p + 16 <= CHUNK` for the masked tail too.
+        unsafe {
+            let alpha = _mm512_set1_ps(alpha);
+            let zero = _mm512_setzero_ps();
+            let lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            let mut nz = 0;
+            for p in (0..a.len()).step_by(16) {
+                let left = a.len() - p;
+                let m = if left >= 16 { u16::MAX } else { (1u16 << left) - 1 };
+                let s = _mm512_mul_ps(alpha, _mm512_maskz_loadu_ps(m, a.as_ptr().add(p)));
+                let keep = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(m, s, zero);
+                let idx = _mm512_add_epi32(lanes, _mm512_set1_epi32((start + p) as i32));
+                _mm512_mask_compressstoreu_epi32(rows.as_mut_ptr().add(nz).cast(), keep, idx);
+                _mm512_mask_compressstoreu_ps(scales.as_mut_ptr().add(nz).cast(), keep, s);
+                nz += keep.count_ones() as usize;
+            }
+            nz
+        }
+    }
+
+    /// `NV` vectors of columns (the last one under `mask`) of `c` += `scales[i] · b[rows[i], :]`.
+    ///
+    /// # Safety
+    /// AVX-512F; for every row `r` listed, `b + r · ldb` holds the block's columns, as does `c`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn block<const NV: usize>(
+        rows: &[u32],
+        scales: &[f32],
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        mask: u16,
+    ) {
+        // SAFETY: by the caller.
+        unsafe {
+            let load = |p: *const f32, v: usize| {
+                if v + 1 < NV {
+                    _mm512_loadu_ps(p.add(16 * v))
+                } else {
+                    _mm512_maskz_loadu_ps(mask, p.add(16 * v))
+                }
+            };
+            let mut acc: [__m512; NV] = core::array::from_fn(|v| load(c, v));
+            for (i, (&r, &s)) in rows.iter().zip(scales).enumerate() {
+                let row = b.add(r as usize * ldb);
+                // The rows are irregularly spaced: fetch a later one's lines now.
+                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
+                    let ahead = b.add(ahead as usize * ldb);
+                    for v in 0..NV {
+                        _mm_prefetch::<_MM_HINT_T0>(ahead.add(16 * v).cast());
+                    }
+                }
+                let s = _mm512_set1_ps(s);
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    *acc = _mm512_fmadd_ps(s, load(row, v), *acc);
+                }
+            }
+            for (v, &x) in acc.iter().enumerate() {
+                if v + 1 < NV {
+                    _mm512_storeu_ps(c.add(16 * v), x);
+                } else {
+                    _mm512_mask_storeu_ps(c.add(16 * v), mask, x);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(n: usize, rng: &mut crate::Rng) -> alloc::vec::Vec<f32> {
+        (0..n).map(|_| rng.uniform_range(-1.0, 1.0)).collect()
+    }
+
+    #[test]
+    fn matches_the_plain_loop_with_zeros_and_edges() {
+        let mut rng = crate::Rng::new(12);
+        for (n, k) in [
+            (256, 784),
+            (128, 256),
+            (10, 128),
+            (37, 19),
+            (300, 1030),
+            (16, 3),
+            (17, 600),
+        ] {
+            let mut a = random(k, &mut rng);
+            // Zeros, as an image's background or a ReLU's output has.
+            for (i, v) in a.iter_mut().enumerate() {
+                if i % 3 == 0 {
+                    *v = 0.0;
+                }
+            }
+            let b = random(k * n, &mut rng);
+            let c0 = random(n, &mut rng);
+            for (alpha, beta) in [(1.0, 0.0), (0.5, 0.25), (-2.0, 1.0)] {
+                let mut want: alloc::vec::Vec<f64> = c0.iter().map(|&v| beta as f64 * v as f64).collect();
+                let mut mag: alloc::vec::Vec<f64> = want.iter().map(|v| v.abs()).collect();
+                for p in 0..k {
+                    for j in 0..n {
+                        let t = alpha as f64 * a[p] as f64 * b[p * n + j] as f64;
+                        want[j] += t;
+                        mag[j] += t.abs();
+                    }
+                }
+                let mut c = if beta == 0.0 {
+                    alloc::vec![f32::NAN; n]
+                } else {
+                    c0.clone()
+                };
+                gemv_row(n, k, alpha, &a, &b, Op::N, beta, &mut c);
+                for j in 0..n {
+                    let tol = 4.0 * (k as f64 + 2.0) * f32::EPSILON as f64 * mag[j];
+                    assert!(
+                        (c[j] as f64 - want[j]).abs() <= tol,
+                        "{n}x{k} alpha {alpha} beta {beta} at {j}: {} vs {}",
+                        c[j],
+                        want[j]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_all_zero_row_leaves_beta_c() {
+        let (n, k) = (40, 70);
+        let b = alloc::vec![f32::NAN; k * n];
+        let mut c = alloc::vec![2.0; n];
+        gemv_row(n, k, 1.0, &alloc::vec![0.0; k], &b, Op::N, 0.5, &mut c);
+        assert!(c.iter().all(|&v| v == 1.0), "{c:?}");
+    }
+}
