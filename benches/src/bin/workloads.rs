@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release -p kerust-benches --bin workloads -- [W1 W2 ...] [--quick]
-//!     [--threads N] [--reps N] [--data DIR] [--max-wait SECONDS] [--flush-denormals]
+//!     [--threads N] [--reps N] [--data DIR] [--max-wait SECONDS] [--exact-denormals]
 //! ```
 //!
 //! Prints one JSON object per workload on stdout (`system`, `workload`, `value`, `unit`,
@@ -26,9 +26,9 @@
 //! trained when those ran in the same process (freshly initialised ones otherwise); their
 //! notes give the test accuracy of the predictions as a sanity check.
 //!
-//! `--flush-denormals` is a diagnostic, not a setting to report as kerust's speed: it runs
-//! everything on a rayon pool whose threads flush subnormal floats to zero (MXCSR FTZ and DAZ,
-//! as TensorFlow's and XLA's CPU thread pools do), to show what subnormal arithmetic costs.
+//! Training flushes subnormal floats to zero (`FitOptions::flush_denormals`, on by default,
+//! as TensorFlow's and XLA's CPU threads do); `--exact-denormals` turns that off, to show what
+//! subnormal arithmetic costs.
 //!
 //! `--quick` is a smoke run for CI: a few hundred training samples, one repetition, fewer
 //! calls, no waiting; its numbers are not measurements.
@@ -132,7 +132,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: workloads [W1 W2 W3 W4 W5 W6] [--quick] [--threads N] [--reps N] [--data DIR] [--max-wait SECONDS]\n                 [--flush-denormals]"
+        "usage: workloads [W1 W2 W3 W4 W5 W6] [--quick] [--threads N] [--reps N] [--data DIR] [--max-wait SECONDS]\n                 [--exact-denormals]"
     );
     std::process::exit(2)
 }
@@ -145,7 +145,7 @@ fn parse_args() -> Args {
         reps: 3,
         data: DEBIAN_DIR.into(),
         max_wait: 120.0,
-        flush_denormals: false,
+        flush_denormals: true,
     };
     let mut it = std::env::args().skip(1);
     let mut max_wait = None;
@@ -153,7 +153,7 @@ fn parse_args() -> Args {
         let mut value = |name: &str| it.next().unwrap_or_else(|| panic!("{name} needs a value"));
         match arg.as_str() {
             "--quick" => a.quick = true,
-            "--flush-denormals" => a.flush_denormals = true,
+            "--exact-denormals" => a.flush_denormals = false,
             "--threads" => a.threads = Some(value("--threads").parse().unwrap_or_else(|_| usage())),
             "--reps" => a.reps = value("--reps").parse().unwrap_or_else(|_| usage()),
             "--data" => a.data = value("--data"),
@@ -378,9 +378,9 @@ struct Emitter {
 impl Emitter {
     fn emit(&self, workload: &str, value: f64, unit: &str, accuracy: Option<f64>, notes: &str) {
         let ftz = if self.flush_denormals {
-            "DIAGNOSTIC: subnormals flushed to zero (--flush-denormals); "
-        } else {
             ""
+        } else {
+            "DIAGNOSTIC: training with exact subnormal arithmetic (--exact-denormals); "
         };
         let value = if unit == "us" {
             format!("{value:.2}")
@@ -484,8 +484,12 @@ fn test_accuracy<M: Model>(model: &M, test: &Dataset) -> f64 {
     accuracy_of(&y, labels(test))
 }
 
+/// Whether training flushes subnormals to zero (`--exact-denormals` clears it).
+static FLUSH_DENORMALS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 fn fit_options<'a>(epochs: usize, seed: u64, callbacks: Vec<&'a mut dyn Callback>) -> FitOptions<'a> {
     FitOptions {
+        flush_denormals: FLUSH_DENORMALS.load(std::sync::atomic::Ordering::Relaxed),
         epochs,
         batch_size: BATCH_TRAIN,
         shuffle: true,
@@ -834,24 +838,11 @@ fn run(args: &Args) -> Result<(), kerust::Error> {
     Ok(())
 }
 
-/// Sets the calling thread's MXCSR to flush subnormal results and inputs to zero.
-fn flush_denormals() {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: FTZ (bit 15) and DAZ (bit 6) change only how subnormal floats are treated.
-    #[allow(deprecated)]
-    unsafe {
-        use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
-        _mm_setcsr(_mm_getcsr() | 0x8040);
-    }
-}
-
 fn main() {
     let args = parse_args();
-    let result = if args.threads.is_some() || args.flush_denormals {
-        let mut pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.unwrap_or(0));
-        if args.flush_denormals {
-            pool = pool.start_handler(|_| flush_denormals());
-        }
+    FLUSH_DENORMALS.store(args.flush_denormals, std::sync::atomic::Ordering::Relaxed);
+    let result = if let Some(threads) = args.threads {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads);
         // `run` itself (and so the optimizer step) runs on a thread of the pool.
         pool.build().expect("a rayon pool").install(|| run(&args))
     } else {

@@ -18,6 +18,7 @@
 
 mod callback;
 pub mod callbacks;
+mod denormals;
 mod history;
 mod metrics;
 mod model_ext;

@@ -55,6 +55,11 @@ pub struct FitOptions<'a> {
     pub verbose: Verbosity,
     /// Hooks called during training.
     pub callbacks: Vec<&'a mut dyn Callback>,
+    /// Whether training flushes subnormal floats to zero (on x86-64; default `true`), as
+    /// Keras's JAX and TensorFlow backends do on CPU: arithmetic on subnormals is slow, and
+    /// weights and gradients drift into that range late in training. `false` keeps exact
+    /// IEEE arithmetic. Results stay deterministic either way.
+    pub flush_denormals: bool,
 }
 
 impl Default for FitOptions<'_> {
@@ -73,6 +78,7 @@ impl Default for FitOptions<'_> {
             class_weight: None,
             verbose: Verbosity::Auto,
             callbacks: Vec::new(),
+            flush_denormals: true,
         }
     }
 }

@@ -201,6 +201,7 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
         }
         self.check_setup()?;
         check_dataset::<M>(data, &self.heads)?;
+        let _flush = super::denormals::FlushDenormals::on(opts.flush_denormals);
         let sample_weight = check_weights(opts.sample_weight, data.len(), "sample_weight")?;
         if opts.class_weight.is_some() && self.heads.len() > 1 {
             return Err(Error::invalid_argument(
