@@ -8,6 +8,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::{Error, Model, Result, TensorInfo};
@@ -146,11 +147,9 @@ pub(crate) fn names(infos: &[TensorInfo]) -> String {
 pub fn join_inputs<M: Model>(inputs: &[&[f32]]) -> Result<Vec<f32>> {
     let n = samples_per_part(M::NAME, "input", M::INPUTS, inputs)?;
     let row: usize = M::INPUTS.iter().map(|t| t.len).sum();
-    let mut x = Vec::with_capacity(n * row);
-    for i in 0..n {
-        for (info, xs) in M::INPUTS.iter().zip(inputs) {
-            x.extend_from_slice(&xs[i * info.len..(i + 1) * info.len]);
-        }
+    let mut x = vec![0.0; n * row];
+    for (info, xs) in M::INPUTS.iter().zip(inputs) {
+        crate::model::scatter_rows(xs, row, info.offset, info.len, &mut x, n);
     }
     Ok(x)
 }
@@ -181,9 +180,9 @@ pub fn split_outputs<M: Model>(y: &[f32]) -> Result<Vec<Vec<f32>>> {
     Ok(M::OUTPUTS
         .iter()
         .map(|o| {
-            (0..n)
-                .flat_map(|i| y[i * row + o.offset..i * row + o.offset + o.len].iter().copied())
-                .collect()
+            let mut part = vec![0.0; n * o.len];
+            crate::model::gather_rows(y, row, o.offset, o.len, &mut part, n);
+            part
         })
         .collect())
 }

@@ -670,12 +670,7 @@ impl HeadRun<'_> {
             let g = &mut grad[..bs * head.len];
             loss.compute(p, targets, width, losses, Some(g));
             scale_rows(g, width, rw, scale);
-            for (dst, src) in dy[..bs * out_len]
-                .chunks_exact_mut(out_len)
-                .zip(g.chunks_exact(head.len))
-            {
-                dst[head.offset..head.offset + head.len].copy_from_slice(src);
-            }
+            crate::model::scatter_rows(g, out_len, head.offset, head.len, dy, bs);
             update_metrics(p);
         }
         if let Some(rw) = rw {
@@ -695,11 +690,8 @@ impl HeadRun<'_> {
             return out;
         }
         let (head, bs) = (self.head, self.bs);
-        let p = &mut buf[..bs * head.len];
-        for (dst, src) in p.chunks_exact_mut(head.len).zip(out.chunks_exact(self.out_len)) {
-            dst.copy_from_slice(&src[head.offset..head.offset + head.len]);
-        }
-        p
+        crate::model::gather_rows(out, self.out_len, head.offset, head.len, buf, bs);
+        &buf[..bs * head.len]
     }
 }
 

@@ -92,7 +92,6 @@ pub fn model(g: &Graph) -> TokenStream {
     };
     let is_layer = |n: usize| matches!(nodes[n].op, Op::Layer { .. });
     let is_input = |n: usize| matches!(nodes[n].op, Op::Input(_));
-    let consumers = |n: usize| nodes.iter().filter(|m| m.inputs.contains(&n)).count();
 
     // ---- Inference: a buffer per node, except the single input (`x`) and the single
     // output (`y`), then the largest layer scratch.
@@ -265,7 +264,6 @@ pub fn model(g: &Graph) -> TokenStream {
         bwd.extend(quote! { #kr::model::gather_rows(dy, #out_total, #off, #len, #id, batch); });
         written[o] = true;
     }
-    let _ = consumers;
     for (n, node) in nodes.iter().enumerate().rev() {
         let gy = grad_buf(n);
         // Where the gradient for input `p` goes: its buffer if it is the first to arrive,
