@@ -1,26 +1,6 @@
 //! Keras-style summary tables.
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `[28, 28, 1]` → `(None, 28, 28, 1)`, with the batch dimension as Keras prints it.
-pub fn batch_shape(dims: &[usize]) -> String {
-    let mut s = String::from("(None");
-    for d in dims {
-        s += &format!(", {d}");
-    }
-    s + ")"
-}
+pub use kerust_core::train::{batch_shape, thousands};
 
 /// `[3, 3, 1, 8]` → `(3, 3, 1, 8)`; `[8]` → `(8,)`.
 pub fn shape(dims: &[usize]) -> String {

@@ -39,6 +39,6 @@ pub use metrics::{confusion_matrix, AucCurve, F1Average, Metric};
 pub use model_ext::ModelExt;
 pub use objective::{Objective, PerOutput};
 pub use options::{EvaluateOptions, FitOptions, Verbosity};
-pub use summary::summary_string;
+pub use summary::{batch_shape, summary_string, thousands};
 pub use trainer::Trainer;
 pub use workspace::Workspace;

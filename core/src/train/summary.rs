@@ -7,7 +7,12 @@ use std::vec::Vec;
 
 use crate::Model;
 
-fn thousands(n: usize) -> String {
+/// `1234567` → `1,234,567`, as Keras's summaries write counts.
+///
+/// ```
+/// assert_eq!(kerust::train::thousands(1234567), "1,234,567");
+/// ```
+pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -30,7 +35,12 @@ fn bytes(n: usize) -> String {
     }
 }
 
-fn shape(dims: &[usize]) -> String {
+/// `[28, 28, 1]` → `(None, 28, 28, 1)`: a per-sample shape with Keras's batch dimension.
+///
+/// ```
+/// assert_eq!(kerust::train::batch_shape(&[28, 28, 1]), "(None, 28, 28, 1)");
+/// ```
+pub fn batch_shape(dims: &[usize]) -> String {
     let mut s = String::from("(None");
     for d in dims {
         s += &format!(", {d}");
@@ -96,7 +106,7 @@ pub fn summary_string<M: Model>() -> String {
         }
         let mut cells = vec![
             vec![format!("{} ({})", l.name, l.kind)],
-            vec![shape(l.output_shape)],
+            vec![batch_shape(l.output_shape)],
             vec![thousands(l.params)],
         ];
         if functional {
@@ -139,6 +149,6 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(bytes(9610), "37.54 KB");
-        assert_eq!(shape(&[28, 28, 1]), "(None, 28, 28, 1)");
+        assert_eq!(batch_shape(&[28, 28, 1]), "(None, 28, 28, 1)");
     }
 }
