@@ -612,16 +612,23 @@ fn generated_types_shapes_and_summary() {
     );
     assert_eq!(SequenceNet::LAYERS[0].kind, "Conv1D");
 
-    // Per-sample buffers: the 3x3 positions' patches of 3*3*2 values, and the
-    // pre-activation (3x3x4) when the activation is not linear; none for a pointwise
-    // convolution with a linear activation.
+    // Per-sample buffers: the 3x3 positions' patches of 3*3*2 values (`same` padding: the
+    // windows reach into it, so `im2col` copies them out), and the pre-activation (3x3x4)
+    // when the activation is neither linear nor ReLU (whose gradient comes from the
+    // output); none for a pointwise convolution with a linear activation.
     type Conv = Conv2D<6, 5, 2, 4, 3, 3, 2, 2, 1, 1, 3, 3, Same, Tanh>;
     assert_eq!(<Conv as Layer>::SCRATCH, 9 * 18);
     assert_eq!(<Conv as Layer>::CACHE, 9 * 18 + 9 * 4);
     type Pointwise<A> = Conv2D<3, 4, 3, 2, 1, 1, 1, 1, 1, 1, 3, 4, Valid, A>;
     assert_eq!(<Pointwise<Linear> as Layer>::SCRATCH, 0);
     assert_eq!(<Pointwise<Linear> as Layer>::CACHE, 0);
-    assert_eq!(<Pointwise<Relu> as Layer>::CACHE, 12 * 2);
+    assert_eq!(<Pointwise<Relu> as Layer>::CACHE, 0);
+    assert_eq!(<Pointwise<Tanh> as Layer>::CACHE, 12 * 2);
+    // `valid`: every window is inside the input, so inference reads the patches in place
+    // (no scratch); training keeps room for the patches' gradients.
+    type ValidConv = Conv2D<6, 5, 2, 4, 3, 3, 1, 1, 1, 1, 4, 3, Valid, Relu>;
+    assert_eq!(<ValidConv as Layer>::SCRATCH, 0);
+    assert_eq!(<ValidConv as Layer>::CACHE, 12 * 18);
 
     let mut shapes = Vec::new();
     SmallCnn::ZERO.visit_params(&mut |layer, name, shape, _| {

@@ -79,6 +79,59 @@ pub fn gemm_bias_relu(
     run(m, n, k, 1.0, a, ta, b, tb, 0.0, c, bias, relu);
 }
 
+#[cfg(feature = "alloc")]
+pub use blocked::Gather;
+
+/// [`gemm_bias_relu`] with `A` (`m × k`, its [`Gather::shape`]) read through a [`Gather`]
+/// rather than stored:
+/// `c = alpha · A · op(b) + beta · c + bias`, then ReLU when `relu`. Element `(i, j)` of
+/// `c` gets the same operations, in the same order, as from [`gemm`] on `A` stored, so the
+/// bits are the same. A convolution's patch matrix is read this way from its input.
+#[cfg(feature = "alloc")]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_gather(
+    n: usize,
+    alpha: f32,
+    a: &dyn Gather,
+    b: &[f32],
+    tb: Op,
+    beta: f32,
+    c: &mut [f32],
+    bias: &[f32],
+    relu: bool,
+) {
+    let (m, k) = a.shape();
+    assert!(
+        b.len() >= k * n && c.len() >= m * n && (bias.is_empty() || bias.len() == n),
+        "gemm_gather: buffers too small"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if beta == 0.0 {
+            c[..m * n].fill(0.0);
+        } else {
+            c[..m * n].iter_mut().for_each(|v| *v *= beta);
+        }
+        bias_relu_pass(&mut c[..m * n], bias, relu);
+        return;
+    }
+    let sb = match tb {
+        Op::N => (n, 1),
+        Op::T => (1, k),
+    };
+    let epi = blocked::Epilogue {
+        bias: if bias.is_empty() {
+            core::ptr::null()
+        } else {
+            bias.as_ptr()
+        },
+        relu,
+    };
+    blocked::run(m, n, k, alpha, blocked::AOperand::Gather(a), b, sb, beta, c, epi);
+}
+
 /// [`gemm_bias_relu`]'s epilogue as separate passes (where the product has no tiles).
 fn bias_relu_pass(c: &mut [f32], bias: &[f32], relu: bool) {
     if !bias.is_empty() {
@@ -150,7 +203,8 @@ fn run(
             },
             relu,
         };
-        blocked::run(m, n, k, alpha, a, (ars, acs), b, (brs, bcs), beta, c, epi);
+        let a = blocked::AOperand::Strided(a.as_ptr(), (ars, acs));
+        blocked::run(m, n, k, alpha, a, b, (brs, bcs), beta, c, epi);
     }
     // Without an allocator there is no packing buffer: plain loops.
     #[cfg(not(feature = "alloc"))]

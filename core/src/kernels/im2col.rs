@@ -148,6 +148,19 @@ impl ConvGeometry {
             && self.ow == self.w
     }
 
+    /// Whether every window lies inside the input (no tap reads padding): then the patch
+    /// matrix can be read from the input in place ([`Patches`]).
+    pub const fn windows_inside(&self) -> bool {
+        self.pt == 0
+            && self.pl == 0
+            && self.oh > 0
+            && self.ow > 0
+            && self.kh > 0
+            && self.kw > 0
+            && (self.oh - 1) * self.sh + (self.kh - 1) * self.dh < self.h
+            && (self.ow - 1) * self.sw + (self.kw - 1) * self.dw < self.w
+    }
+
     /// The input row (or column) a kernel tap reads for an output index, `None` in the
     /// padding: `out * stride + tap * dilation - pad_before`.
     #[inline]
@@ -171,6 +184,31 @@ impl ConvGeometry {
 /// assert_eq!(cols, [1.0, 2.0, 3.0, 4.0, 2.0, 0.0, 4.0, 0.0, 3.0, 4.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0]);
 /// ```
 pub fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32], batch: usize) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { im2col_avx512(g, x, cols, batch) };
+    }
+    // SAFETY: `Plain` needs nothing of the CPU.
+    unsafe { im2col_with::<Plain>(g, x, cols, batch) };
+}
+
+/// [`im2col`] compiled for AVX-512: every run of values is one masked move or a few, not a
+/// call to `memcpy` (a 1-channel 3×3 patch is three runs of three values).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn im2col_avx512(g: &ConvGeometry, x: &[f32], cols: &mut [f32], batch: usize) {
+    // SAFETY: compiled for AVX-512F, which the caller checked.
+    unsafe { im2col_with::<Masked>(g, x, cols, batch) };
+}
+
+/// # Safety
+/// As [`Runs`] for `R`.
+#[inline(always)]
+unsafe fn im2col_with<R: Runs>(g: &ConvGeometry, x: &[f32], cols: &mut [f32], batch: usize) {
     let (c, in_len, patch) = (g.c, g.input_len(), g.patch_len());
     let row_len = g.kw * c;
     let x = &x[..batch * in_len];
@@ -185,7 +223,8 @@ pub fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32], batch: usize) {
                 let Some(out) = rows.next() else { return };
                 for (ki, seg) in out.chunks_exact_mut(row_len).enumerate() {
                     let Some(r) = ConvGeometry::source(oi, g.sh, ki, g.dh, g.pt, g.h) else {
-                        seg.fill(0.0);
+                        // SAFETY: by the caller.
+                        unsafe { R::zero(seg) };
                         continue;
                     };
                     let line = &sample[r * g.w * c..(r + 1) * g.w * c];
@@ -193,17 +232,206 @@ pub fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32], batch: usize) {
                     // Fast path: undilated and the whole window row inside the input.
                     if let (1, Some(q)) = (g.dw, first) {
                         if q + g.kw <= g.w {
-                            seg.copy_from_slice(&line[q * c..(q + g.kw) * c]);
+                            // SAFETY: by the caller.
+                            unsafe { R::copy(seg, &line[q * c..(q + g.kw) * c]) };
                             continue;
                         }
                     }
                     for (kj, v) in seg.chunks_exact_mut(c).enumerate() {
-                        match ConvGeometry::source(oj, g.sw, kj, g.dw, g.pl, g.w) {
-                            Some(q) => v.copy_from_slice(&line[q * c..(q + 1) * c]),
-                            None => v.fill(0.0),
+                        let src = ConvGeometry::source(oj, g.sw, kj, g.dw, g.pl, g.w);
+                        // SAFETY: by the caller.
+                        unsafe {
+                            match src {
+                                Some(q) => R::copy(v, &line[q * c..(q + 1) * c]),
+                                None => R::zero(v),
+                            }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The patch matrix of `batch` samples (what [`im2col`] writes), read from the input in
+/// place by [`gemm_gather`](super::gemm::gemm_gather): row `i` is output position `i`, its
+/// origin the window's first input value, and depth `t` the tap `(ki, kj, channel)` at a
+/// fixed offset from it. [`Patches::transposed`] is its transpose (rows are taps), for the
+/// kernel gradient `patchesᵀ · dz`. Exists only where every window lies inside the input.
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug)]
+pub struct Patches<'a> {
+    g: ConvGeometry,
+    x: &'a [f32],
+    batch: usize,
+    transposed: bool,
+}
+
+#[cfg(feature = "alloc")]
+impl<'a> Patches<'a> {
+    /// The patches of the `batch` samples of `x`, or `None` when a window reaches into the
+    /// padding (or `x` is shorter than `batch` samples).
+    pub fn new(g: &ConvGeometry, x: &'a [f32], batch: usize) -> Option<Self> {
+        (g.windows_inside() && g.c > 0 && x.len() >= batch * g.input_len()).then_some(Patches {
+            g: *g,
+            x,
+            batch,
+            transposed: false,
+        })
+    }
+
+    /// The transpose: `patch_len × (batch · positions)`.
+    pub fn transposed(self) -> Self {
+        Patches {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+
+    /// Calls `put(i, offset)` for output positions `first + i`, `i < n`, with the offset of
+    /// the position's window from the input's start (one division, then counting).
+    #[inline(always)]
+    fn positions(&self, first: usize, n: usize, mut put: impl FnMut(usize, usize)) {
+        let g = &self.g;
+        let per = g.positions();
+        let (mut b, r) = (first / per, first % per);
+        let (mut oi, mut oj) = (r / g.ow, r % g.ow);
+        for i in 0..n {
+            put(i, b * g.input_len() + (oi * g.sh * g.w + oj * g.sw) * g.c);
+            oj += 1;
+            if oj == g.ow {
+                oj = 0;
+                oi += 1;
+                if oi == g.oh {
+                    oi = 0;
+                    b += 1;
+                }
+            }
+        }
+    }
+
+    /// Calls `put(i, offset)` for taps `first + i`, `i < n`, with the tap's offset from a
+    /// window's first value.
+    #[inline(always)]
+    fn taps(&self, first: usize, n: usize, mut put: impl FnMut(usize, usize)) {
+        let g = &self.g;
+        let (cell, mut ch) = (first / g.c, first % g.c);
+        let (mut ki, mut kj) = (cell / g.kw, cell % g.kw);
+        for i in 0..n {
+            put(i, (ki * g.dh * g.w + kj * g.dw) * g.c + ch);
+            ch += 1;
+            if ch == g.c {
+                ch = 0;
+                kj += 1;
+                if kj == g.kw {
+                    kj = 0;
+                    ki += 1;
+                }
+            }
+        }
+    }
+}
+
+// SAFETY: for position `i < batch · positions` and tap `t < patch_len`, the offset is
+// `b · input_len + ((oi·sh + ki·dh) · w + oj·sw + kj·dw) · c + ch`, with every window inside
+// the input (`new` checked it), so below `batch · input_len <= x.len()`.
+#[cfg(feature = "alloc")]
+unsafe impl super::gemm::Gather for Patches<'_> {
+    fn shape(&self) -> (usize, usize) {
+        let (positions, taps) = (self.batch * self.g.positions(), self.g.patch_len());
+        if self.transposed {
+            (taps, positions)
+        } else {
+            (positions, taps)
+        }
+    }
+
+    fn rows(&self, first: usize, out: &mut [*const f32]) {
+        let (x, n) = (self.x.as_ptr(), out.len());
+        let put = |i: usize, o: usize| out[i] = x.wrapping_add(o);
+        if self.transposed {
+            self.taps(first, n, put);
+        } else {
+            self.positions(first, n, put);
+        }
+    }
+
+    fn depths(&self, first: usize, out: &mut [usize]) {
+        let n = out.len();
+        let put = |i: usize, o: usize| out[i] = o;
+        if self.transposed {
+            self.positions(first, n, put);
+        } else {
+            self.taps(first, n, put);
+        }
+    }
+}
+
+/// How [`im2col`] moves the runs of values it copies or zeroes.
+///
+/// # Safety
+/// Implementations may use instructions the CPU must have: call them only from code
+/// compiled for (and running on) those.
+trait Runs {
+    /// `dst = src` (equal lengths).
+    unsafe fn copy(dst: &mut [f32], src: &[f32]);
+    /// `dst = 0`.
+    unsafe fn zero(dst: &mut [f32]);
+}
+
+/// The slice methods (`memcpy` and `memset` for long runs).
+struct Plain;
+
+impl Runs for Plain {
+    #[inline(always)]
+    unsafe fn copy(dst: &mut [f32], src: &[f32]) {
+        dst.copy_from_slice(src);
+    }
+    #[inline(always)]
+    unsafe fn zero(dst: &mut [f32]) {
+        dst.fill(0.0);
+    }
+}
+
+/// AVX-512 moves of 16 lanes, the last one masked; only inlined into AVX-512 code.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+struct Masked;
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+impl Runs for Masked {
+    #[inline(always)]
+    unsafe fn copy(dst: &mut [f32], src: &[f32]) {
+        use core::arch::x86_64::*;
+        assert_eq!(dst.len(), src.len());
+        let (n, d, s) = (dst.len(), dst.as_mut_ptr(), src.as_ptr());
+        let mut i = 0;
+        // SAFETY: indices below `n` of both slices; masked lanes are neither read nor
+        // written; the caller runs AVX-512F code.
+        unsafe {
+            while i + 16 <= n {
+                _mm512_storeu_ps(d.add(i), _mm512_loadu_ps(s.add(i)));
+                i += 16;
+            }
+            if i < n {
+                let m = ((1u32 << (n - i)) - 1) as u16;
+                _mm512_mask_storeu_ps(d.add(i), m, _mm512_maskz_loadu_ps(m, s.add(i)));
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn zero(dst: &mut [f32]) {
+        use core::arch::x86_64::*;
+        let (n, d) = (dst.len(), dst.as_mut_ptr());
+        let mut i = 0;
+        // SAFETY: as in `copy`.
+        unsafe {
+            while i + 16 <= n {
+                _mm512_storeu_ps(d.add(i), _mm512_setzero_ps());
+                i += 16;
+            }
+            if i < n {
+                let m = ((1u32 << (n - i)) - 1) as u16;
+                _mm512_mask_storeu_ps(d.add(i), m, _mm512_setzero_ps());
             }
         }
     }
@@ -260,7 +488,11 @@ mod tests {
     /// Every geometry of a small grid: sizes, kernels, strides, dilations, both paddings.
     fn geometries() -> Vec<ConvGeometry> {
         let mut out = Vec::new();
-        for (h, w) in [(1, 1), (4, 5), (5, 4), (6, 7)] {
+        // Channel counts below, at and over one vector of 16 (runs of `kw * c` values).
+        for (c, (h, w)) in [1, 2, 17]
+            .into_iter()
+            .flat_map(|c| [(1, 1), (4, 5), (5, 4), (6, 7)].map(|hw| (c, hw)))
+        {
             for (kh, kw) in [(1, 1), (2, 3), (3, 3), (4, 1)] {
                 for (s, d) in [(1, 1), (2, 1), (3, 1), (1, 2)] {
                     for mode in [PadMode::Valid, PadMode::Same] {
@@ -271,7 +503,7 @@ mod tests {
                         out.push(ConvGeometry {
                             h,
                             w,
-                            c: 2,
+                            c,
                             kh,
                             kw,
                             sh: s,
@@ -364,6 +596,110 @@ mod tests {
                 .sum();
             assert!((lhs - rhs).abs() < 1e-4, "{g:?}: {lhs} vs {rhs}");
         }
+    }
+
+    #[test]
+    fn gathered_patches_give_the_bits_of_im2col_and_gemm() {
+        use crate::kernels::gemm::{gemm, gemm_bias_relu, gemm_gather, Op};
+        let mut rng = crate::Rng::new(4);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut checked = 0;
+        // Every valid geometry of the grid, plus the shapes of a small convnet (with depths
+        // over one depth block: 3·3·64 = 576 taps).
+        let mut all = geometries();
+        for (h, c) in [(28, 1), (13, 32), (7, 64)] {
+            all.push(ConvGeometry {
+                h,
+                w: h,
+                c,
+                kh: 3,
+                kw: 3,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pt: 0,
+                pl: 0,
+                oh: h - 2,
+                ow: h - 2,
+            });
+        }
+        for g in all {
+            let Some(_) = Patches::new(&g, &[0.0; 0], 0) else {
+                assert!(!g.windows_inside(), "{g:?}");
+                continue;
+            };
+            let (batch, f) = (3, 20);
+            let x: Vec<f32> = (0..batch * g.input_len())
+                .map(|_| rng.uniform_range(-1.0, 1.0))
+                .collect();
+            let mut cols = alloc::vec![0.0; batch * g.cols_len()];
+            im2col(&g, &x, &mut cols, batch);
+            let (m, k) = (batch * g.positions(), g.patch_len());
+            let patches = Patches::new(&g, &x, batch).expect("windows inside");
+            // Forward: patches · kernel + bias, ReLU.
+            let kernel: Vec<f32> = (0..k * f).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+            let bias: Vec<f32> = (0..f).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+            let mut want = alloc::vec![0.0; m * f];
+            gemm_bias_relu(m, f, k, &cols, Op::N, &kernel, Op::N, &bias, true, &mut want);
+            let mut got = alloc::vec![f32::NAN; m * f];
+            gemm_gather(f, 1.0, &patches, &kernel, Op::N, 0.0, &mut got, &bias, true);
+            assert_eq!(bits(&got), bits(&want), "forward {g:?}");
+            // Kernel gradient: += patchesᵀ · dz (one tap: `gemm` takes its one-row path).
+            if k == 1 {
+                checked += 1;
+                continue;
+            }
+            let dz: Vec<f32> = (0..m * f).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+            let start: Vec<f32> = (0..k * f).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+            let mut want = start.clone();
+            gemm(k, f, m, 1.0, &cols, Op::T, &dz, Op::N, 1.0, &mut want);
+            let mut got = start.clone();
+            gemm_gather(
+                f,
+                1.0,
+                &patches.transposed(),
+                &dz,
+                Op::N,
+                1.0,
+                &mut got,
+                &[],
+                false,
+            );
+            assert_eq!(bits(&got), bits(&want), "kernel gradient {g:?}");
+            checked += 1;
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
+    #[test]
+    fn patches_exist_only_when_every_window_is_inside() {
+        let g = ConvGeometry {
+            h: 5,
+            w: 5,
+            c: 2,
+            kh: 3,
+            kw: 3,
+            sh: 1,
+            sw: 1,
+            dh: 1,
+            dw: 1,
+            pt: 1,
+            pl: 1,
+            oh: 5,
+            ow: 5,
+        };
+        assert!(Patches::new(&g, &[0.0; 50], 1).is_none());
+        let g = ConvGeometry {
+            pt: 0,
+            pl: 0,
+            oh: 3,
+            ow: 3,
+            ..g
+        };
+        assert!(Patches::new(&g, &[0.0; 50], 1).is_some());
+        // Too short for the batch.
+        assert!(Patches::new(&g, &[0.0; 50], 2).is_none());
     }
 
     #[test]

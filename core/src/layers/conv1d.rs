@@ -161,7 +161,7 @@ impl<
     type Input = [[f32; C]; L];
     type Output = [[f32; F]; OL];
     const KIND: &'static str = "Conv1D";
-    const CACHE: usize = Self::OP.cache_len(A::IS_LINEAR);
+    const CACHE: usize = Self::OP.cache_len::<A>();
     const SCRATCH: usize = Self::OP.scratch_len();
 
     fn init(&mut self, rng: &mut Rng) {

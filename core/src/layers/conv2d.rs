@@ -6,7 +6,11 @@ use core::marker::PhantomData;
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
 use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
+#[cfg(feature = "alloc")]
+use crate::kernels::gemm::gemm_gather;
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
+#[cfg(feature = "alloc")]
+use crate::kernels::im2col::Patches;
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
 use crate::layers::{is_relu, BiasVec};
 use crate::{Layer, Params, Rng};
@@ -219,7 +223,7 @@ impl<
     type Input = [[[f32; C]; W]; H];
     type Output = [[[f32; F]; OW]; OH];
     const KIND: &'static str = "Conv2D";
-    const CACHE: usize = Self::OP.cache_len(A::IS_LINEAR);
+    const CACHE: usize = Self::OP.cache_len::<A>();
     const SCRATCH: usize = Self::OP.scratch_len();
 
     fn init(&mut self, rng: &mut Rng) {
@@ -295,14 +299,31 @@ impl ConvOp {
         self.g.positions() * self.f
     }
 
-    /// Per-sample cache: the patches, then the pre-activation unless `linear`.
-    pub const fn cache_len(&self, linear: bool) -> usize {
-        self.cols_len() + if linear { 0 } else { self.out_len() }
+    /// Per-sample cache: the patches, then the pre-activation for activations other than
+    /// the identity and ReLU (whose gradient comes from the output).
+    pub const fn cache_len<A: Activation>(&self) -> usize {
+        self.cols_len()
+            + if A::IS_LINEAR || is_relu::<A>() {
+                0
+            } else {
+                self.out_len()
+            }
     }
 
-    /// Per-sample inference scratch: the patches.
+    /// Whether the patches are read from the input in place ([`Patches`]) rather than
+    /// copied out by `im2col`: with `alloc` (the blocked GEMM), where no window reaches
+    /// into the padding.
+    const fn gathers(&self) -> bool {
+        cfg!(feature = "alloc") && !self.g.is_pointwise() && self.g.windows_inside()
+    }
+
+    /// Per-sample inference scratch: the patches, unless they are read in place.
     pub const fn scratch_len(&self) -> usize {
-        self.cols_len()
+        if self.gathers() {
+            0
+        } else {
+            self.cols_len()
+        }
     }
 
     /// `z = patches(x) · kernel + bias` for `batch` samples; `cols` holds the patches
@@ -319,6 +340,23 @@ impl ConvOp {
         relu: bool,
     ) {
         let (m, k) = (batch * self.g.positions(), self.g.patch_len());
+        #[cfg(feature = "alloc")]
+        if self.gathers() {
+            if let Some(patches) = Patches::new(&self.g, x, batch) {
+                gemm_gather(
+                    self.f,
+                    1.0,
+                    &patches,
+                    kernel,
+                    Op::N,
+                    0.0,
+                    &mut z[..m * self.f],
+                    bias,
+                    relu,
+                );
+                return;
+            }
+        }
         let patches: &[f32] = if self.g.is_pointwise() {
             x
         } else {
@@ -339,7 +377,7 @@ impl ConvOp {
         batch: usize,
     ) {
         let n = batch * self.out_len();
-        let cols = &mut scratch[..batch * self.cols_len()];
+        let cols = &mut scratch[..batch * self.scratch_len()];
         // ReLU is applied as the product's tiles are finished; other activations after.
         let relu = is_relu::<A>();
         self.linear(kernel, bias, x, cols, &mut y[..n], batch, relu);
@@ -360,8 +398,8 @@ impl ConvOp {
     ) {
         let n = batch * self.out_len();
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
-        if A::IS_LINEAR {
-            self.linear(kernel, bias, x, cols, &mut y[..n], batch, false);
+        if A::IS_LINEAR || is_relu::<A>() {
+            self.linear(kernel, bias, x, cols, &mut y[..n], batch, !A::IS_LINEAR);
         } else {
             let z = &mut rest[..n];
             self.linear(kernel, bias, x, cols, z, batch, false);
@@ -387,11 +425,31 @@ impl ConvOp {
         let n = m * f;
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
         let dz = &mut dy[..n];
-        if !A::IS_LINEAR {
+        if is_relu::<A>() {
+            // `y > 0` exactly where `z > 0`.
+            activation_backward::<A>(&y[..n], &y[..n], dz, f);
+        } else if !A::IS_LINEAR {
             activation_backward::<A>(&rest[..n], &y[..n], dz, f);
         }
-        let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
-        gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, 1.0, grad_kernel);
+        let gathered = {
+            #[cfg(feature = "alloc")]
+            {
+                self.gathers()
+                    && match Patches::new(&self.g, x, batch) {
+                        Some(p) => {
+                            gemm_gather(f, 1.0, &p.transposed(), dz, Op::N, 1.0, grad_kernel, &[], false);
+                            true
+                        }
+                        None => false,
+                    }
+            }
+            #[cfg(not(feature = "alloc"))]
+            false
+        };
+        if !gathered {
+            let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
+            gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, 1.0, grad_kernel);
+        }
         accumulate_column_sums(grad_bias, dz);
         let Some(dx) = dx else { return };
         let dx = &mut dx[..batch * self.g.input_len()];

@@ -43,6 +43,34 @@ const PREFETCH_B: usize = 8;
 /// strip of `C`'s rows.
 const DIRECT_MAX_M: usize = 384;
 
+/// Row origins of a gathered `op(A)` fetched at a time (whole strips of every kernel).
+const ROW_BLOCK: usize = 384;
+
+/// `op(A)` read as a gather rather than through strides: element `(i, p)` is at
+/// `row(i) + depth(p)`. A convolution's patch matrix is one, read from the input itself:
+/// no `im2col` copy.
+///
+/// # Safety
+/// For `(m, k) = shape()`, every `row(i) + depth(p)` with `i < m`, `p < k` must point to a
+/// readable `f32` for as long as the value lives.
+pub unsafe trait Gather {
+    /// Rows and depth of `op(A)`: `(m, k)`.
+    fn shape(&self) -> (usize, usize);
+    /// Writes `row(first + i)` to `out[i]`.
+    fn rows(&self, first: usize, out: &mut [*const f32]);
+    /// Writes `depth(first + p)` to `out[p]`.
+    fn depths(&self, first: usize, out: &mut [usize]);
+}
+
+/// How the driver reads `op(A)`.
+#[derive(Clone, Copy)]
+pub(super) enum AOperand<'a> {
+    /// In place through (row, depth) strides.
+    Strided(*const f32, (usize, usize)),
+    /// Through a [`Gather`].
+    Gather(&'a dyn Gather),
+}
+
 /// Floats of packing buffer a call needs (at most `KC · NC`).
 pub(super) fn packed_len(n: usize, k: usize) -> usize {
     (KC * NC).min(k.min(KC) * n.next_multiple_of(16))
@@ -58,6 +86,11 @@ pub(super) struct Tile {
     pub a_rs: usize,
     /// Distance between depth steps of `op(A)`.
     pub a_cs: usize,
+    /// Gathered `op(A)` only: the tile's row origins (element `(i, p)` is at
+    /// `a_rows[i] + a_offs[p]`).
+    pub a_rows: *const *const f32,
+    /// Gathered `op(A)` only: the depth block's offsets.
+    pub a_offs: *const usize,
     /// `op(B)[first depth, column 0]` of the sliver: packed, or in place.
     pub b: *const f32,
     /// Distance between depth steps of the sliver (`NV · W` when packed).
@@ -104,11 +137,17 @@ impl Epilogue {
 /// `t` must describe memory valid for the reads and writes above; `S`'s instructions must
 /// be available.
 #[inline(always)]
-pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize>(t: &Tile) {
+pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize, const GATHER: bool>(t: &Tile) {
     // SAFETY: by the caller.
     unsafe {
         let mut acc = [[S::splat(0.0); NV]; R];
-        let rows: [*const f32; R] = core::array::from_fn(|i| t.a.add(i * t.a_rs));
+        let rows: [*const f32; R] = core::array::from_fn(|i| {
+            if GATHER {
+                *t.a_rows.add(i)
+            } else {
+                t.a.add(i * t.a_rs)
+            }
+        });
         // The tile of `C` is read or written at the end: start fetching it now.
         for i in 0..R {
             for x in (0..NV * S::W).step_by(16) {
@@ -117,7 +156,10 @@ pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize>(t: &Tile) {
         }
         let mut b = t.b;
         let mut off = 0;
-        for _ in 0..t.kc {
+        for p in 0..t.kc {
+            if GATHER {
+                off = *t.a_offs.add(p);
+            }
             for x in (0..NV * S::W).step_by(16) {
                 S::prefetch(b.wrapping_add(PREFETCH_B * t.b_rs + x));
             }
@@ -175,11 +217,11 @@ pub(super) trait Kernel {
     const MR: usize;
     /// Vectors of columns of a full tile.
     const NV: usize;
-    /// Runs the kernel for `mr <= MR` rows and `nv <= NV` vectors.
+    /// Runs the kernel for `mr <= MR` rows and `nv <= NV` vectors, `op(A)` gathered or not.
     ///
     /// # Safety
     /// As [`tile`].
-    unsafe fn run(mr: usize, nv: usize, t: &Tile);
+    unsafe fn run<const GATHER: bool>(mr: usize, nv: usize, t: &Tile);
 }
 
 /// Implements [`Kernel`] for `$name`: `rows` and `vecs` list `1..=MR` and `1..=NV`.
@@ -190,7 +232,7 @@ macro_rules! kernel {
             const MR: usize = kernel!(@last $rows);
             const NV: usize = kernel!(@last [$($v)*]);
             #[inline(always)]
-            unsafe fn run(mr: usize, nv: usize, t: &$crate::kernels::gemm::blocked::Tile) {
+            unsafe fn run<const GATHER: bool>(mr: usize, nv: usize, t: &$crate::kernels::gemm::blocked::Tile) {
                 // SAFETY: by the caller.
                 unsafe {
                     match nv {
@@ -203,7 +245,7 @@ macro_rules! kernel {
     };
     (@rows $s:ty, $mr:ident, $v:literal, $t:ident, [$($r:literal)*]) => {
         match $mr {
-            $($r => $crate::kernels::gemm::blocked::tile::<$s, $r, $v>($t),)*
+            $($r => $crate::kernels::gemm::blocked::tile::<$s, $r, $v, GATHER>($t),)*
             _ => unreachable!(),
         }
     };
@@ -223,8 +265,7 @@ pub(super) unsafe fn gemm<K: Kernel>(
     n: usize,
     k: usize,
     alpha: f32,
-    a: *const f32,
-    (ars, acs): (usize, usize),
+    a: AOperand<'_>,
     b: *const f32,
     (brs, bcs): (usize, usize),
     beta: f32,
@@ -239,6 +280,16 @@ pub(super) unsafe fn gemm<K: Kernel>(
     // Shallow depth blocks leave room for wider column blocks: as many whole slivers as
     // fit the buffer (for a 64-deep product, 2048 columns: `A` is swept once, not 8 times).
     let nc_max = (KC * NC / kc_max / nr * nr).max(nr);
+    let (a, (ars, acs), gather) = match a {
+        AOperand::Strided(a, strides) => (a, strides, None),
+        AOperand::Gather(g) => (core::ptr::null(), (0, 0), Some(g)),
+    };
+    // A gathered `op(A)`: the depth block's offsets, and the row origins of the strips
+    // from `rows_at` on (fetched a block at a time: one call per strip costs as much as a
+    // shallow tile).
+    let mut offs = [0usize; KC];
+    let mut rows = [core::ptr::null::<f32>(); ROW_BLOCK];
+    debug_assert!(ROW_BLOCK.is_multiple_of(K::MR));
     // SAFETY: by the caller; the packed slivers fill at most `kc_max · nc` rounded up to
     // whole vectors, within `packed_len`.
     unsafe {
@@ -258,16 +309,26 @@ pub(super) unsafe fn gemm<K: Kernel>(
                     let at = b.add(pc * brs + (jc + direct) * bcs);
                     pack_b::<K::S>(kc, nc - direct, nr, at, brs, bcs, buf);
                 }
+                if let Some(g) = gather {
+                    g.depths(pc, &mut offs[..kc]);
+                }
                 let beta = if pc == 0 { beta } else { 1.0 };
                 let finished = pc + kc == k;
                 let mut ir = 0;
                 while ir < m {
                     let mr = K::MR.min(m - ir);
+                    if let Some(g) = gather {
+                        if ir % ROW_BLOCK == 0 {
+                            g.rows(ir, &mut rows[..ROW_BLOCK.min(m - ir)]);
+                        }
+                    }
                     let mut t = Tile {
                         kc,
-                        a: a.add(ir * ars + pc * acs),
+                        a: a.wrapping_add(ir * ars + pc * acs),
                         a_rs: ars,
                         a_cs: acs,
+                        a_rows: rows.as_ptr().wrapping_add(ir % ROW_BLOCK),
+                        a_offs: offs.as_ptr(),
                         b: buf,
                         b_rs: 0,
                         c: c.add(ir * n + jc),
@@ -295,7 +356,11 @@ pub(super) unsafe fn gemm<K: Kernel>(
                             t.b_rs = nv * w;
                             packed = packed.add(kc * nv * w);
                         }
-                        K::run(mr, nv, &t);
+                        if gather.is_some() {
+                            K::run::<true>(mr, nv, &t);
+                        } else {
+                            K::run::<false>(mr, nv, &t);
+                        }
                         t.c = t.c.add(t.nr);
                         if !t.bias.is_null() {
                             t.bias = t.bias.add(t.nr);
@@ -398,8 +463,7 @@ unsafe fn gemm_avx512(
     n: usize,
     k: usize,
     alpha: f32,
-    a: *const f32,
-    sa: (usize, usize),
+    a: AOperand<'_>,
     b: *const f32,
     sb: (usize, usize),
     beta: f32,
@@ -408,7 +472,7 @@ unsafe fn gemm_avx512(
     epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<Avx512Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi) }
+    unsafe { gemm::<Avx512Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi) }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -419,8 +483,7 @@ unsafe fn gemm_avx2(
     n: usize,
     k: usize,
     alpha: f32,
-    a: *const f32,
-    sa: (usize, usize),
+    a: AOperand<'_>,
     b: *const f32,
     sb: (usize, usize),
     beta: f32,
@@ -429,7 +492,7 @@ unsafe fn gemm_avx2(
     epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi) }
+    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi) }
 }
 
 /// The instruction sets the running CPU has (detected once by `std`), or, without `std`,
@@ -456,29 +519,29 @@ pub(super) fn run(
     n: usize,
     k: usize,
     alpha: f32,
-    a: &[f32],
-    sa: (usize, usize),
+    a: AOperand<'_>,
     b: &[f32],
     sb: (usize, usize),
     beta: f32,
     c: &mut [f32],
     epi: Epilogue,
 ) {
-    let (a, b, c) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+    let (b, c) = (b.as_ptr(), c.as_mut_ptr());
     with_buffer(packed_len(n, k), |buf| {
-        // SAFETY: `super::gemm` checked the slices against the strides; `buf` has room for
-        // `packed_len`; the kernel's instruction set was detected.
+        // SAFETY: `super::gemm` checked the slices against the strides (or the gather
+        // vouches for its reads); `buf` has room for `packed_len`; the kernel's instruction
+        // set was detected.
         unsafe {
             #[cfg(target_arch = "x86_64")]
             {
                 if has(true) {
-                    return gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi);
+                    return gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, epi);
                 }
                 if has(false) {
-                    return gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi);
+                    return gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, epi);
                 }
             }
-            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, epi)
+            gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     });
 }
@@ -541,7 +604,7 @@ pub(super) fn each_kernel(
     let mut buf = Vec::<f32>::with_capacity(BUF_LEN);
     let p = buf.spare_capacity_mut().as_mut_ptr().cast::<f32>();
     let buf = p.wrapping_add(p.align_offset(64));
-    let (a, b) = (a.as_ptr(), b.as_ptr());
+    let (a, b) = (AOperand::Strided(a.as_ptr(), sa), b.as_ptr());
     let mut run = |name, f: &dyn Fn(*mut f32)| {
         let mut c = c.to_vec();
         f(c.as_mut_ptr());
@@ -550,18 +613,18 @@ pub(super) fn each_kernel(
     // SAFETY: the caller's shapes match the slices; each kernel runs only where detected.
     unsafe {
         run("portable", &|c| {
-            gemm::<PortableKernel>(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
+            gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
         });
         #[cfg(target_arch = "x86_64")]
         {
             if has(false) {
                 run("avx2", &|c| {
-                    gemm_avx2(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
+                    gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
                 });
             }
             if has(true) {
                 run("avx512", &|c| {
-                    gemm_avx512(m, n, k, alpha, a, sa, b, sb, beta, c, buf, Epilogue::NONE)
+                    gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
                 });
             }
         }
