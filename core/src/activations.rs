@@ -22,6 +22,10 @@ pub trait Activation: Copy + Default + Send + Sync + 'static {
     const NAME: &'static str;
     /// True for the identity, so layers can skip storing pre-activations.
     const IS_LINEAR: bool = false;
+    /// True only for [`Relu`], `max(x, 0)`: layers then apply it as their matrix product
+    /// finishes and take its gradient from the output (`y > 0` exactly where `x > 0`),
+    /// without storing pre-activations.
+    const IS_RELU: bool = false;
     /// Writes `y = f(x)`; `x` and `y` have equal length, a multiple of `row`.
     fn forward(x: &[f32], y: &mut [f32], row: usize);
     /// Replaces `y` by `f(y)` (inference, where the pre-activation is not kept).
@@ -32,13 +36,15 @@ pub trait Activation: Copy + Default + Send + Sync + 'static {
 
 macro_rules! elementwise {
     ($(#[$doc:meta])* $name:ident $(<const $p:ident : u32 = $default:literal>)?, $kname:literal,
-     |$x:ident $(, $pv:ident)?| $f:expr, |$dx:ident, $dyv:ident $(, $pd:ident)?| $df:expr) => {
+     |$x:ident $(, $pv:ident)?| $f:expr, |$dx:ident, $dyv:ident $(, $pd:ident)?| $df:expr
+     $(, is_relu = $relu:literal)?) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
         pub struct $name $(<const $p: u32 = $default>)?;
 
         impl $(<const $p: u32>)? Activation for $name $(<$p>)? {
             const NAME: &'static str = $kname;
+            $(const IS_RELU: bool = $relu;)?
             #[inline]
             fn forward(x: &[f32], y: &mut [f32], _row: usize) {
                 $(let $pv = f32::from_bits($p);)?
@@ -92,7 +98,8 @@ const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
 
 elementwise!(
     /// `max(x, 0)`; the gradient at 0 is 0.
-    Relu, "relu", |x| if x > 0.0 { x } else { 0.0 }, |x, _y| if x > 0.0 { 1.0 } else { 0.0 });
+    Relu, "relu", |x| if x > 0.0 { x } else { 0.0 }, |x, _y| if x > 0.0 { 1.0 } else { 0.0 },
+    is_relu = true);
 elementwise!(
     /// `1 / (1 + exp(-x))`.
     Sigmoid, "sigmoid", |x| sigmoid(x), |_x, y| y * (1.0 - y));

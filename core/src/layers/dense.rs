@@ -94,7 +94,8 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
     type Input = [f32; I];
     type Output = [f32; O];
     const KIND: &'static str = "Dense";
-    const CACHE: usize = if A::IS_LINEAR { 0 } else { O };
+    // ReLU's gradient comes from the output: only other activations keep `z`.
+    const CACHE: usize = if A::IS_LINEAR || is_relu::<A>() { 0 } else { O };
 
     fn init(&mut self, rng: &mut Rng) {
         glorot_uniform(self.kernel.as_flattened_mut(), I, O, rng);
@@ -113,8 +114,8 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
 
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {
         let (k, bias) = (self.kernel_flat(), self.bias.values());
-        if A::IS_LINEAR {
-            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, y);
+        if A::IS_LINEAR || is_relu::<A>() {
+            gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, !A::IS_LINEAR, y);
         } else {
             let z = &mut cache[..batch * O];
             gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, false, z);
@@ -133,7 +134,10 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
         batch: usize,
     ) {
         let dz = &mut dy[..batch * O];
-        if !A::IS_LINEAR {
+        if is_relu::<A>() {
+            // `y > 0` exactly where `z > 0`.
+            activation_backward::<A>(&y[..batch * O], y, dz, O);
+        } else if !A::IS_LINEAR {
             activation_backward::<A>(&cache[..batch * O], y, dz, O);
         }
         // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ

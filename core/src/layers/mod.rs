@@ -60,6 +60,6 @@ pub use zero_padding2d::ZeroPadding2D;
 /// Whether the activation `A` is [`Relu`](crate::activations::Relu), which GEMM applies as it
 /// finishes each tile of the output (see [`crate::kernels::gemm::gemm_bias_relu`]).
 #[inline(always)]
-pub(crate) fn is_relu<A: crate::activations::Activation>() -> bool {
-    core::any::TypeId::of::<A>() == core::any::TypeId::of::<crate::activations::Relu>()
+pub(crate) const fn is_relu<A: crate::activations::Activation>() -> bool {
+    A::IS_RELU
 }
