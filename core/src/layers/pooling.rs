@@ -168,20 +168,27 @@ fn max_forward_body(
                     None => {
                         for (g, out) in best.chunks_mut(LANES).enumerate() {
                             let ch = g * LANES;
-                            let mut m = [0.0f32; LANES];
-                            let first = &at(xs, w.n, c, h0, w0)[ch..ch + out.len()];
-                            if out.len() == LANES {
-                                m.copy_from_slice(first);
+                            let lanes = |i, j| -> &[f32; LANES] {
+                                at(xs, w.n, c, i, j)[ch..ch + LANES]
+                                    .try_into()
+                                    .expect("a whole group of channels")
+                            };
+                            // Whole arrays (register moves, not calls to `memcpy`).
+                            if let Ok(out) = <&mut [f32; LANES]>::try_from(&mut *out) {
+                                let mut m = *lanes(h0, w0);
                                 for i in h0..h1 {
                                     for j in w0..w1 {
-                                        let v = &at(xs, w.n, c, i, j)[ch..ch + LANES];
+                                        let v = lanes(i, j);
                                         for (m, &v) in m.iter_mut().zip(v) {
                                             // A select, not a branch: the loop vectorises.
                                             *m = if takes(v, *m) { v } else { *m };
                                         }
                                     }
                                 }
+                                *out = m;
                             } else {
+                                let first = &at(xs, w.n, c, h0, w0)[ch..ch + out.len()];
+                                let mut m = [0.0f32; LANES];
                                 let m = &mut m[..out.len()];
                                 m.copy_from_slice(first);
                                 for i in h0..h1 {
@@ -192,8 +199,8 @@ fn max_forward_body(
                                         }
                                     }
                                 }
+                                out.copy_from_slice(m);
                             }
-                            out.copy_from_slice(&m[..out.len()]);
                         }
                     }
                     Some(argmax) => {
@@ -203,10 +210,14 @@ fn max_forward_body(
                         {
                             let cells = (h0..h1).flat_map(|i| (w0..w1).map(move |j| (i, j)));
                             let cell = |(i, j)| &at(xs, w.n, c, i, j)[g * LANES..];
-                            if out.len() == LANES {
+                            if let (Ok(out), Ok(out_idx)) = (
+                                <&mut [f32; LANES]>::try_from(&mut *out),
+                                <&mut [f32; LANES]>::try_from(&mut *out_idx),
+                            ) {
                                 // Whole arrays, so that they stay in registers.
-                                let (mut m, mut id) = ([0.0f32; LANES], [0.0f32; LANES]);
-                                m.copy_from_slice(&cell((h0, w0))[..LANES]);
+                                let mut m: [f32; LANES] =
+                                    cell((h0, w0))[..LANES].try_into().expect("LANES values");
+                                let mut id = [0.0f32; LANES];
                                 for (k, ij) in cells.enumerate() {
                                     let k = k as f32;
                                     let row: &[f32; LANES] =
@@ -217,8 +228,8 @@ fn max_forward_body(
                                         id[l] = if t { k } else { id[l] };
                                     }
                                 }
-                                out.copy_from_slice(&m);
-                                out_idx.copy_from_slice(&id);
+                                *out = m;
+                                *out_idx = id;
                             } else {
                                 let len = out.len();
                                 out.copy_from_slice(&cell((h0, w0))[..len]);
@@ -286,12 +297,22 @@ unsafe fn max_backward_avx512(
 /// `+0` elsewhere: a select per channel, which vectorises (rather than a scattered store
 /// per channel at a computed address). `dx` starts at `+0` and a sum of gradients is never
 /// `-0` then, so the added zeros change no bits.
+///
+/// Where windows do not overlap (stride at least the window, the usual case), each cell is
+/// written once, `g + 0` or `+0` (the same bits as the sum), and only the cells no window
+/// covers are zeroed first, rather than the whole gradient.
 #[inline(always)]
 fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx: &mut [f32], batch: usize) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
-    dx[..batch * in_len].fill(0.0);
+    let disjoint = h.stride >= h.pool && w.stride >= w.pool;
+    if !disjoint {
+        dx[..batch * in_len].fill(0.0);
+    }
     for b in 0..batch {
         let dxs = &mut dx[b * in_len..][..in_len];
+        if disjoint {
+            zero_uncovered(h, w, c, dxs);
+        }
         for oh in 0..h.out {
             let (h0, h1) = h.cells(oh);
             for ow in 0..w.out {
@@ -302,12 +323,40 @@ fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx:
                 for i in h0..h1 {
                     for j in w0..w1 {
                         let d = &mut dxs[(i * w.n + j) * c..][..c];
-                        for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
-                            *d += if won == k { g } else { 0.0 };
+                        if disjoint {
+                            for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                                *d = if won == k { g + 0.0 } else { 0.0 };
+                            }
+                        } else {
+                            for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                                *d += if won == k { g } else { 0.0 };
+                            }
                         }
                         k += 1.0;
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Zeroes the cells of one sample's gradient that no window covers, for windows that do not
+/// overlap: rows (or columns) between windows or past the last one.
+#[inline(always)]
+fn zero_uncovered(h: Axis, w: Axis, c: usize, dxs: &mut [f32]) {
+    // With disjoint windows only window `(i + pad) / stride` can hold cell `i`.
+    let covered = |a: Axis, i: usize| {
+        let p = i + a.pad;
+        p / a.stride < a.out && p % a.stride < a.pool
+    };
+    let every_column = (0..w.n).all(|j| covered(w, j));
+    for i in 0..h.n {
+        let row = &mut dxs[i * w.n * c..][..w.n * c];
+        if !covered(h, i) {
+            row.fill(0.0);
+        } else if !every_column {
+            for j in (0..w.n).filter(|&j| !covered(w, j)) {
+                row[j * c..][..c].fill(0.0);
             }
         }
     }
@@ -455,6 +504,98 @@ pub(crate) fn global_max_backward(
         for (d, row) in dxs.chunks_exact_mut(c).zip(xs.chunks_exact(c)) {
             for (((d, &v), &m), &g) in d.iter_mut().zip(row).zip(m).zip(&*g) {
                 *d = if ties(v, m) { g } else { 0.0 };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// The gradient by definition: a zeroed `dx`, each output's gradient added to the cell
+    /// `argmax` names.
+    fn reference(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], batch: usize) -> Vec<f32> {
+        let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+        let mut dx = alloc::vec![0.0f32; batch * in_len];
+        for b in 0..batch {
+            for oh in 0..h.out {
+                for ow in 0..w.out {
+                    let (h0, h1) = h.cells(oh);
+                    let (w0, w1) = w.cells(ow);
+                    let cols = w1 - w0;
+                    for ch in 0..c {
+                        let o = b * out_len + (oh * w.out + ow) * c + ch;
+                        let k = argmax[o] as usize;
+                        let (i, j) = (h0 + k / cols, w0 + k % cols);
+                        assert!(i < h1);
+                        dx[b * in_len + (i * w.n + j) * c + ch] += dy[o];
+                    }
+                }
+            }
+        }
+        dx
+    }
+
+    fn axis(n: usize, pool: usize, stride: usize, same: bool) -> Axis {
+        let out = if same {
+            n.div_ceil(stride)
+        } else {
+            (n - pool) / stride + 1
+        };
+        let pad = if same {
+            ((out - 1) * stride + pool).saturating_sub(n) / 2
+        } else {
+            0
+        };
+        let a = Axis {
+            n,
+            pool,
+            stride,
+            pad,
+            out,
+        };
+        assert!(a.is_keras());
+        a
+    }
+
+    #[test]
+    fn max_backward_writes_every_cell_of_the_gradient() {
+        // Disjoint windows that cover the input, leave rows and columns uncovered (valid,
+        // stride above the window), padded ones, and overlapping ones; `dx` starts as NaN.
+        let mut rng = crate::Rng::new(21);
+        let geometries = [
+            (axis(26, 2, 2, false), axis(26, 2, 2, false)),
+            (axis(11, 2, 2, false), axis(11, 2, 2, false)),
+            (axis(9, 2, 3, false), axis(10, 3, 4, false)),
+            (axis(7, 2, 2, true), axis(5, 3, 3, true)),
+            (axis(6, 3, 2, false), axis(7, 3, 1, true)),
+        ];
+        for (h, w) in geometries {
+            for c in [1, 3, 17] {
+                let batch = 2;
+                let x: Vec<f32> = (0..batch * h.n * w.n * c)
+                    .map(|_| rng.uniform_range(-1.0, 1.0))
+                    .collect();
+                let mut y = alloc::vec![0.0; batch * h.out * w.out * c];
+                let mut argmax = y.clone();
+                max_forward(h, w, c, &x, &mut y, Some(&mut argmax), batch);
+                // Some gradients are -0: the result must still be the sum's +0.
+                let dy: Vec<f32> = (0..y.len())
+                    .map(|i| {
+                        if i % 5 == 0 {
+                            -0.0
+                        } else {
+                            rng.uniform_range(-1.0, 1.0)
+                        }
+                    })
+                    .collect();
+                let mut dx = alloc::vec![f32::NAN; x.len()];
+                max_backward(h, w, c, &argmax, &dy, &mut dx, batch);
+                let want = reference(h, w, c, &argmax, &dy, batch);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&dx), bits(&want), "{h:?} {w:?} c {c}");
             }
         }
     }
