@@ -107,24 +107,37 @@ pub fn model(m: &Model) -> TokenStream {
         } else {
             body.extend(quote! { let __ls = scratch; });
         }
+        // Which ping-pong buffer holds the current values (`None`: still `x`). Layers that
+        // pass their input through unchanged at inference (Flatten, Reshape, Dropout) are
+        // skipped rather than copied, unless they write the model's output.
+        let mut cur: Option<usize> = None;
         for (i, l) in m.layers.iter().enumerate() {
             let f = &l.decl.name;
-            let x = if i == 0 {
-                quote!(x)
-            } else {
-                let buf = ping(i - 1);
-                let len = outs[i - 1];
-                quote!(&#buf[..batch * #len])
+            if i + 1 < n && passes_through(&l.decl.kind.to_string()) {
+                continue;
+            }
+            let x = match cur {
+                None => quote!(x),
+                Some(b) => {
+                    let buf = ping(b);
+                    let len = outs[i - 1];
+                    quote!(&#buf[..batch * #len])
+                }
             };
             let y = if i == n - 1 {
                 let len = outs[i];
                 quote!(&mut y[..batch * #len])
             } else {
-                let buf = ping(i);
+                let next = cur.map_or(0, |b| b + 1);
+                cur = Some(next);
+                let buf = ping(next);
                 let len = outs[i];
                 quote!(&mut #buf[..batch * #len])
             };
             body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, &mut *__ls, batch); });
+        }
+        if n > 1 {
+            body.extend(quote! { let _ = (&__s0, &__s1); });
         }
         body
     };
@@ -364,25 +377,13 @@ pub fn model(m: &Model) -> TokenStream {
                 #kr::Model::init_with(self, &mut #kr::Rng::new(seed));
             }
 
-            /// Runs one sample through the network (inference mode). The intermediate
-            /// buffers live on the stack, so no heap is needed; with the `alloc` feature,
-            /// buffers larger than 1 MiB go to the heap instead, to spare small thread stacks.
+            /// Runs one sample through the network (inference mode). With `std`, the
+            /// intermediate buffers are the calling thread's, kept from call to call;
+            /// without, they live on the stack, so no heap is needed (with `alloc`, buffers
+            /// larger than 1 MiB go to the heap instead, to spare small thread stacks).
             pub fn #forward(&self, #x: &#in_ty_at_input) -> #out_ty {
                 let mut y: #out_ty = <#out_ty as #kr::Shape>::ZERO;
-                #kr::if_alloc! {
-                    if <Self as #kr::Model>::SCRATCH > #kr::model::STACK_SCRATCH_LIMIT {
-                        let mut scratch = #kr::alloc::vec![0.0f32; <Self as #kr::Model>::SCRATCH];
-                        #kr::Model::forward_batch(
-                            self,
-                            #kr::Shape::as_flat(#x),
-                            #kr::Shape::as_flat_mut(&mut y),
-                            1,
-                            &mut scratch,
-                        );
-                        return y;
-                    }
-                }
-                self.__forward_on_stack(#kr::Shape::as_flat(#x), #kr::Shape::as_flat_mut(&mut y));
+                self.__forward_one(#kr::Shape::as_flat(#x), #kr::Shape::as_flat_mut(&mut y));
                 y
             }
 
@@ -394,6 +395,12 @@ pub fn model(m: &Model) -> TokenStream {
             let _ = (::core::marker::PhantomData::<#first_ty>, ::core::marker::PhantomData::<#last_ty>);
         };
     }
+}
+
+/// Whether a layer of this kind passes its values through unchanged at inference (the same
+/// flat values, whatever the shape).
+fn passes_through(kind: &str) -> bool {
+    matches!(kind, "Flatten" | "Reshape" | "Dropout")
 }
 
 fn ping(i: usize) -> Ident {
@@ -459,6 +466,27 @@ pub fn inherent_items(name: &Ident) -> TokenStream {
         #[automatically_derived]
         #[allow(dead_code)]
         impl #name {
+            /// One sample's inference: the thread's scratch (`std`), else the heap for
+            /// large buffers (`alloc`), else the stack.
+            #[doc(hidden)]
+            fn __forward_one(&self, x: &[f32], y: &mut [f32]) {
+                #kr::if_std! {
+                    if #kr::model::with_thread_scratch(<Self as #kr::Model>::SCRATCH, |scratch| {
+                        #kr::Model::forward_batch(self, x, y, 1, scratch)
+                    }) {
+                        return;
+                    }
+                }
+                #kr::if_alloc! {
+                    if <Self as #kr::Model>::SCRATCH > #kr::model::STACK_SCRATCH_LIMIT {
+                        let mut scratch = #kr::alloc::vec![0.0f32; <Self as #kr::Model>::SCRATCH];
+                        #kr::Model::forward_batch(self, x, y, 1, &mut scratch);
+                        return;
+                    }
+                }
+                self.__forward_on_stack(x, y);
+            }
+
             #[inline(never)]
             #[doc(hidden)]
             fn __forward_on_stack(&self, x: &[f32], y: &mut [f32]) {

@@ -638,19 +638,13 @@ pub fn model(g: &Graph) -> TokenStream {
             }
 
             /// Runs one sample through the network (inference mode): the inputs in
-            /// declaration order, the outputs in `outputs(...)` order. Buffers larger than
-            /// 1 MiB go to the heap with the `alloc` feature; otherwise they are on the stack.
+            /// declaration order, the outputs in `outputs(...)` order. With `std`, the
+            /// intermediate buffers are the calling thread's, kept from call to call;
+            /// without, they are on the stack (on the heap above 1 MiB with `alloc`).
             pub fn #forward(&self, #x_param) -> #ret_ty {
                 #x_flat
                 let mut __y = [0.0f32; #out_total];
-                #kr::if_alloc! {
-                    if <Self as #kr::Model>::SCRATCH > #kr::model::STACK_SCRATCH_LIMIT {
-                        let mut scratch = #kr::alloc::vec![0.0f32; <Self as #kr::Model>::SCRATCH];
-                        #kr::Model::forward_batch(self, __x, &mut __y, 1, &mut scratch);
-                        return { #ret };
-                    }
-                }
-                self.__forward_on_stack(__x, &mut __y);
+                self.__forward_one(__x, &mut __y);
                 #ret
             }
 
