@@ -663,3 +663,49 @@ fn keras_initialisation_glorot_uniform_over_the_receptive_field() {
     let expected = 2.0 / (9.0 * 16.0 + 9.0 * 32.0);
     assert!((var - expected).abs() < 0.05 * expected, "{var} vs {expected}");
 }
+
+model! {
+    /// Every kind of layer `backward_fresh` treats: convolutions (gathered `valid` patches and
+    /// `same` ones through `im2col`), Conv1D, Dense with ReLU and with tanh, pooling,
+    /// normalisation (the default: zero, then add).
+    struct FreshNet: Input<9, 8, 2> {
+        c1: Conv2D(4, 3, activation = relu),
+        c2: Conv2D(5, (2, 3), padding = same, activation = tanh),
+        bn: BatchNormalization(),
+        pool: MaxPooling2D(2),
+        r: Reshape((9, 5)),
+        seq: Conv1D(3, 2, activation = relu),
+        flat: Flatten,
+        hidden: Dense(7, activation = relu),
+        mid: Dense(6, activation = tanh),
+        out: Dense(3),
+    }
+}
+
+#[test]
+fn fresh_gradients_are_the_bits_of_zeroed_ones_added_to() {
+    let batch = 4;
+    let model = FreshNet::new(3);
+    let mut rng = Rng::new(5);
+    let x: Vec<f32> = (0..batch * <FreshNet as Model>::Input::LEN)
+        .map(|_| rng.uniform_range(-1.0, 1.0))
+        .collect();
+    let dy: Vec<f32> = (0..batch * 3).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+    let run = |fresh: bool| {
+        let mut ws = vec![f32::NAN; batch * FreshNet::WORKSPACE];
+        model.forward_train(&x, batch, &mut ws, &mut Rng::new(0));
+        let mut grads = boxed_zeroed::<FreshNet>();
+        let mut dy = dy.clone();
+        if fresh {
+            grads.params_mut().fill(f32::NAN);
+            model.backward_fresh(&x, batch, &mut ws, &mut dy, &mut grads);
+        } else {
+            model.backward(&x, batch, &mut ws, &mut dy, &mut grads);
+        }
+        grads.params().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    };
+    let (added, fresh) = (run(false), run(true));
+    assert!(fresh.iter().all(|&b| !f32::from_bits(b).is_nan()));
+    assert!(added.iter().filter(|&&b| b != 0).count() > FreshNet::PARAM_COUNT / 2);
+    assert_eq!(added, fresh);
+}

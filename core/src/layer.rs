@@ -68,6 +68,25 @@ pub trait Layer: Params {
         batch: usize,
     );
 
+    /// [`Layer::backward`], with the parameter gradients *written* to `grads` rather than
+    /// added (its contents on entry are arbitrary). The default zeroes `grads` and calls
+    /// `backward`; layers whose products can write their gradients directly override it,
+    /// which saves a pass over the gradients per training step.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_fresh(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        grads.zero();
+        self.backward(x, y, cache, dy, dx, grads, batch);
+    }
+
     /// Updates non-trainable state (moving statistics) after a training step, from the
     /// `cache` that [`Layer::forward_train`] filled for the whole batch.
     fn update_state(&mut self, cache: &[f32], batch: usize) {

@@ -132,6 +132,15 @@ pub trait Model: Params + Send + Sync + 'static {
         self.backward_input(x, batch, ws, dy, None, grads);
     }
 
+    /// [`Model::backward`] with the gradients *written* to `grads` rather than added (its
+    /// contents on entry are arbitrary): what a training step wants. The default zeroes
+    /// `grads` first; `model!`'s sequential models pass the request on to each layer
+    /// ([`Layer::backward_fresh`](crate::Layer::backward_fresh)).
+    fn backward_fresh(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+        grads.zero();
+        self.backward(x, batch, ws, dy, grads);
+    }
+
     /// [`Model::backward`], also writing dL/dx to `dx` when it is given (`batch` rows of
     /// [`Model::Input`]): what a model used as a layer needs.
     fn backward_input(

@@ -201,7 +201,9 @@ pub fn model(m: &Model) -> TokenStream {
         });
         quote!(0 #(+ #terms)*)
     };
-    let bwd = {
+    // The backward pass; `fresh`: each layer writes its gradients rather than adding
+    // (every layer of a sequential model runs once per step), and no dL/dx.
+    let bwd_body = |fresh: bool| {
         let mut s = TokenStream::new();
         if n > 1 {
             s.extend(quote! {
@@ -226,18 +228,27 @@ pub fn model(m: &Model) -> TokenStream {
                 quote!(&mut #g[..batch * #len])
             };
             let dx = if i == 0 {
-                quote!(dx)
+                if fresh {
+                    quote!(::core::option::Option::None)
+                } else {
+                    quote!(dx)
+                }
             } else {
                 let g = grad_buf(n - 1 - i);
                 let len = l.input_len;
                 quote!(::core::option::Option::Some(&mut #g[..batch * #len]))
             };
-            s.extend(
-                quote! { #kr::Layer::backward(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch); },
-            );
+            let method = if fresh {
+                quote!(backward_fresh)
+            } else {
+                quote!(backward)
+            };
+            s.extend(quote! { #kr::Layer::#method(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch); });
         }
         s
     };
+    let bwd = bwd_body(false);
+    let bwd_fresh = bwd_body(true);
     let workspace = {
         let terms = m.layers.iter().enumerate().map(|(i, l)| {
             let ty = &l.ty;
@@ -347,6 +358,12 @@ pub fn model(m: &Model) -> TokenStream {
                     let __ws = ws;
                     #splits
                     #bwd
+                }
+
+                fn backward_fresh(&self, x: &[f32], batch: usize, ws: &mut [f32], dy: &mut [f32], grads: &mut Self) {
+                    let __ws = ws;
+                    #splits
+                    #bwd_fresh
                 }
 
                 #[allow(unused_variables)]

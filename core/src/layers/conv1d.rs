@@ -196,7 +196,26 @@ impl<
             grads.kernel.as_flattened_mut().as_flattened_mut(),
             grads.bias.values_mut(),
         );
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch);
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 1.0);
+    }
+
+    fn backward_fresh(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        let () = Self::CHECK;
+        let grads = (
+            grads.kernel.as_flattened_mut().as_flattened_mut(),
+            grads.bias.values_mut(),
+        );
+        // The kernel gradient's product overwrites it: no zeroing pass.
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 0.0);
     }
 
     fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {

@@ -264,7 +264,28 @@ impl<
             .as_flattened_mut()
             .as_flattened_mut();
         let grads = (grads_kernel, grads.bias.values_mut());
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch);
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 1.0);
+    }
+
+    fn backward_fresh(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        let () = Self::CHECK;
+        let grads_kernel = grads
+            .kernel
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut();
+        let grads = (grads_kernel, grads.bias.values_mut());
+        // The kernel gradient's product overwrites it: no zeroing pass.
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 0.0);
     }
 
     fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
@@ -407,8 +428,9 @@ impl ConvOp {
         }
     }
 
-    /// Backward: `dKernel += patchesᵀ · dz`, `dBias += Σ dz`, and when asked
-    /// `dx = col2im(dz · kernelᵀ)`, the patch gradients overwriting the cached patches.
+    /// Backward: `dKernel = beta · dKernel + patchesᵀ · dz`, `dBias = beta · dBias + Σ dz`
+    /// (`beta` 1 or 0), and when asked `dx = col2im(dz · kernelᵀ)`, the patch gradients
+    /// overwriting the cached patches.
     #[allow(clippy::too_many_arguments)]
     pub fn backward<A: Activation>(
         &self,
@@ -420,6 +442,7 @@ impl ConvOp {
         dx: Option<&mut [f32]>,
         (grad_kernel, grad_bias): (&mut [f32], &mut [f32]),
         batch: usize,
+        beta: f32,
     ) {
         let (m, k, f) = (batch * self.g.positions(), self.g.patch_len(), self.f);
         let n = m * f;
@@ -437,7 +460,7 @@ impl ConvOp {
                 self.gathers()
                     && match Patches::new(&self.g, x, batch) {
                         Some(p) => {
-                            gemm_gather(f, 1.0, &p.transposed(), dz, Op::N, 1.0, grad_kernel, &[], false);
+                            gemm_gather(f, 1.0, &p.transposed(), dz, Op::N, beta, grad_kernel, &[], false);
                             true
                         }
                         None => false,
@@ -448,7 +471,10 @@ impl ConvOp {
         };
         if !gathered {
             let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
-            gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, 1.0, grad_kernel);
+            gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, beta, grad_kernel);
+        }
+        if beta == 0.0 {
+            grad_bias.fill(0.0);
         }
         accumulate_column_sums(grad_bias, dz);
         let Some(dx) = dx else { return };

@@ -133,6 +133,46 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
         grads: &mut Self,
         batch: usize,
     ) {
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 1.0);
+    }
+
+    fn backward_fresh(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        // The kernel gradient's product overwrites it (beta 0): no zeroing pass, no read.
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 0.0);
+    }
+
+    fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
+        f("kernel", &[I, O], self.kernel_flat());
+        if B::PRESENT {
+            f("bias", &[O], self.bias.values());
+        }
+    }
+}
+
+impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A, B> {
+    /// The backward pass, with the parameter gradients `beta · grads + ...` (`beta` 1 to add
+    /// to them, 0 to overwrite them).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+        beta: f32,
+    ) {
         let dz = &mut dy[..batch * O];
         if is_relu::<A>() {
             // `y > 0` exactly where `z > 0`.
@@ -150,19 +190,15 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
             Op::T,
             dz,
             Op::N,
-            1.0,
+            beta,
             grads.kernel.as_flattened_mut(),
         );
+        if beta == 0.0 {
+            grads.bias.values_mut().fill(0.0);
+        }
         accumulate_column_sums(grads.bias.values_mut(), dz);
         if let Some(dx) = dx {
             gemm(batch, I, O, 1.0, dz, Op::N, self.kernel_flat(), Op::T, 0.0, dx);
-        }
-    }
-
-    fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
-        f("kernel", &[I, O], self.kernel_flat());
-        if B::PRESENT {
-            f("bias", &[O], self.bias.values());
         }
     }
 }

@@ -315,8 +315,11 @@ fn sum_then_update<const DECAY: bool, const AMSGRAD: bool>(
     v: &mut [f32],
     v_hat: &mut [f32],
 ) {
-    if rest.is_empty() {
-        return update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat);
+    match rest {
+        [] => return update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat),
+        // Two shards (a batch on two threads): the sum taken as each element is updated.
+        [r] => return update_sum2::<DECAY, AMSGRAD>(c, p, g, &r[at..at + g.len()], m, v, v_hat),
+        _ => {}
     }
     let mut sum = [0.0f32; CHUNK];
     let sum = &mut sum[..g.len()];
@@ -327,6 +330,36 @@ fn sum_then_update<const DECAY: bool, const AMSGRAD: bool>(
         }
     }
     update_body::<DECAY, AMSGRAD>(c, p, sum, m, v, v_hat);
+}
+
+/// [`update_body`] with the gradient `g + r`, summed element by element.
+#[inline(always)]
+fn update_sum2<const DECAY: bool, const AMSGRAD: bool>(
+    c: Coefficients,
+    p: &mut [f32],
+    g: &[f32],
+    r: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    v_hat: &mut [f32],
+) {
+    let state = p
+        .iter_mut()
+        .zip(g.iter().zip(r))
+        .zip(m.iter_mut())
+        .zip(v.iter_mut());
+    if AMSGRAD {
+        for ((((p, (&g, &r)), m), v), v_hat) in state.zip(v_hat) {
+            c.moments(g + r, m, v);
+            *v_hat = v_hat.max(*v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
+        }
+    } else {
+        for (((p, (&g, &r)), m), v) in state {
+            c.moments(g + r, m, v);
+            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
+        }
+    }
 }
 
 #[inline(always)]

@@ -521,7 +521,6 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
             let sw = weighted.then(|| &sample_weights[rows.clone()]);
             let train = match pass {
                 Pass::Train { seed } => {
-                    sh.grads.zero();
                     let mut rng = Rng::derive(
                         seed ^ 0xD509_u64.rotate_left(40),
                         step * MAX_SHARDS as u64 + s as u64,
@@ -565,7 +564,8 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
             }
             sh.count += bs as f64;
             if train {
-                model.backward(x, bs, &mut sh.ws, &mut sh.dy[..bs * out_len], &mut sh.grads);
+                // The gradients are written, not added: no zeroing pass over them.
+                model.backward_fresh(x, bs, &mut sh.ws, &mut sh.dy[..bs * out_len], &mut sh.grads);
             }
         });
 
