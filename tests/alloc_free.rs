@@ -13,6 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use kerust::kernels::gemm::Op;
 use kerust::prelude::*;
 use kerust::train::Verbosity;
 
@@ -160,7 +161,7 @@ fn the_training_loop_allocates_nothing_per_step() {
     );
 
     // Batches of 128 are two shards, run by a 2-thread pool.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = two_thread_pool();
     let (c10, c40) = pool.install(|| measure(128));
     assert!(
         c40.plain <= c10.plain,
@@ -276,7 +277,7 @@ fn training_two_outputs_allocates_nothing_per_step() {
     let extra = c40.over_aligned.saturating_sub(c10.over_aligned);
     assert!(extra <= 30 * GEMMS_PER_STEP, "{extra} over-aligned allocations");
 
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = two_thread_pool();
     let (c10, c40) = pool.install(|| measure_two_outputs(128));
     assert!(
         c40.plain <= c10.plain,
@@ -335,4 +336,18 @@ fn functional_training_steps_allocate_nothing() {
         (c10.plain, c10.over_aligned),
         "30 extra steps of a functional model allocated"
     );
+}
+
+/// A 2-thread pool whose threads have each made their one-time GEMM packing buffer, so that
+/// which thread first runs a shard (work stealing decides) cannot move that allocation into
+/// a measured step.
+fn two_thread_pool() -> rayon::ThreadPool {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    pool.broadcast(|_| {
+        let (a, b) = ([1.0f32; 64 * 64], [1.0f32; 64 * 64]);
+        let mut c = vec![0.0f32; 64 * 64];
+        kerust::kernels::gemm::gemm(64, 64, 64, 1.0, &a, Op::N, &b, Op::N, 0.0, &mut c);
+        assert_eq!(c[0], 64.0);
+    });
+    pool
 }
