@@ -105,16 +105,7 @@ pub fn gemm_gather(
         b.len() >= k * n && c.len() >= m * n && (bias.is_empty() || bias.len() == n),
         "gemm_gather: buffers too small"
     );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if beta == 0.0 {
-            c[..m * n].fill(0.0);
-        } else {
-            c[..m * n].iter_mut().for_each(|v| *v *= beta);
-        }
-        bias_relu_pass(&mut c[..m * n], bias, relu);
+    if degenerate(m, n, k, beta, c, bias, relu) {
         return;
     }
     let sb = match tb {
@@ -130,6 +121,24 @@ pub fn gemm_gather(
         relu,
     };
     blocked::run(m, n, k, alpha, blocked::AOperand::Gather(a), b, sb, beta, c, epi);
+}
+
+/// Finishes a product with no rows, columns or depth (`c = beta · c + bias`, then ReLU) and
+/// returns true; returns false for any other.
+fn degenerate(m: usize, n: usize, k: usize, beta: f32, c: &mut [f32], bias: &[f32], relu: bool) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k != 0 {
+        return false;
+    }
+    if beta == 0.0 {
+        c[..m * n].fill(0.0);
+    } else {
+        c[..m * n].iter_mut().for_each(|v| *v *= beta);
+    }
+    bias_relu_pass(&mut c[..m * n], bias, relu);
+    true
 }
 
 /// [`gemm_bias_relu`]'s epilogue as separate passes (where the product has no tiles).
@@ -165,16 +174,7 @@ fn run(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
         "gemm: buffers too small"
     );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if beta == 0.0 {
-            c[..m * n].fill(0.0);
-        } else {
-            c[..m * n].iter_mut().for_each(|v| *v *= beta);
-        }
-        bias_relu_pass(&mut c[..m * n], bias, relu);
+    if degenerate(m, n, k, beta, c, bias, relu) {
         return;
     }
     if m == 1 {
