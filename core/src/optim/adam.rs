@@ -316,9 +316,12 @@ fn sum_then_update<const DECAY: bool, const AMSGRAD: bool>(
     v_hat: &mut [f32],
 ) {
     match rest {
-        [] => return update_body::<DECAY, AMSGRAD>(c, p, g, m, v, v_hat),
+        [] => return update_body::<DECAY, AMSGRAD>(c, p, g.iter().copied(), m, v, v_hat),
         // Two shards (a batch on two threads): the sum taken as each element is updated.
-        [r] => return update_sum2::<DECAY, AMSGRAD>(c, p, g, &r[at..at + g.len()], m, v, v_hat),
+        [r] => {
+            let sum = g.iter().zip(&r[at..at + g.len()]).map(|(g, r)| g + r);
+            return update_body::<DECAY, AMSGRAD>(c, p, sum, m, v, v_hat);
+        }
         _ => {}
     }
     let mut sum = [0.0f32; CHUNK];
@@ -329,57 +332,28 @@ fn sum_then_update<const DECAY: bool, const AMSGRAD: bool>(
             *s += x;
         }
     }
-    update_body::<DECAY, AMSGRAD>(c, p, sum, m, v, v_hat);
+    update_body::<DECAY, AMSGRAD>(c, p, sum.iter().copied(), m, v, v_hat);
 }
 
-/// [`update_body`] with the gradient `g + r`, summed element by element.
-#[inline(always)]
-fn update_sum2<const DECAY: bool, const AMSGRAD: bool>(
-    c: Coefficients,
-    p: &mut [f32],
-    g: &[f32],
-    r: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    v_hat: &mut [f32],
-) {
-    let state = p
-        .iter_mut()
-        .zip(g.iter().zip(r))
-        .zip(m.iter_mut())
-        .zip(v.iter_mut());
-    if AMSGRAD {
-        for ((((p, (&g, &r)), m), v), v_hat) in state.zip(v_hat) {
-            c.moments(g + r, m, v);
-            *v_hat = v_hat.max(*v);
-            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
-        }
-    } else {
-        for (((p, (&g, &r)), m), v) in state {
-            c.moments(g + r, m, v);
-            *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
-        }
-    }
-}
-
+/// The update of `p`, `m`, `v` (and `v_hat`) element by element, with the gradient `g`.
 #[inline(always)]
 fn update_body<const DECAY: bool, const AMSGRAD: bool>(
     c: Coefficients,
     p: &mut [f32],
-    g: &[f32],
+    g: impl Iterator<Item = f32>,
     m: &mut [f32],
     v: &mut [f32],
     v_hat: &mut [f32],
 ) {
     let state = p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut());
     if AMSGRAD {
-        for ((((p, &g), m), v), v_hat) in state.zip(v_hat) {
+        for ((((p, g), m), v), v_hat) in state.zip(v_hat) {
             c.moments(g, m, v);
             *v_hat = v_hat.max(*v);
             *p = c.decay::<DECAY>(*p) - c.delta(*m, *v_hat);
         }
     } else {
-        for (((p, &g), m), v) in state {
+        for (((p, g), m), v) in state {
             c.moments(g, m, v);
             *p = c.decay::<DECAY>(*p) - c.delta(*m, *v);
         }
