@@ -143,6 +143,28 @@ impl<
     fn kernel_flat(&self) -> &[f32] {
         self.kernel.as_flattened().as_flattened()
     }
+
+    /// The backward pass, with the parameter gradients `beta · grads + ...` (`beta` 1 to add
+    /// to them, 0 to overwrite them).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+        beta: f32,
+    ) {
+        let () = Self::CHECK;
+        let grads = (
+            grads.kernel.as_flattened_mut().as_flattened_mut(),
+            grads.bias.values_mut(),
+        );
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, beta);
+    }
 }
 
 impl<
@@ -191,12 +213,7 @@ impl<
         grads: &mut Self,
         batch: usize,
     ) {
-        let () = Self::CHECK;
-        let grads = (
-            grads.kernel.as_flattened_mut().as_flattened_mut(),
-            grads.bias.values_mut(),
-        );
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 1.0);
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 1.0);
     }
 
     fn backward_fresh(
@@ -209,13 +226,8 @@ impl<
         grads: &mut Self,
         batch: usize,
     ) {
-        let () = Self::CHECK;
-        let grads = (
-            grads.kernel.as_flattened_mut().as_flattened_mut(),
-            grads.bias.values_mut(),
-        );
         // The kernel gradient's product overwrites it: no zeroing pass.
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 0.0);
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 0.0);
     }
 
     fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {

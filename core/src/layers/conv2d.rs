@@ -5,14 +5,14 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
+use crate::kernels::elementwise::{accumulate_column_sums, activation_forward};
 #[cfg(feature = "alloc")]
 use crate::kernels::gemm::gemm_gather;
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
 #[cfg(feature = "alloc")]
 use crate::kernels::im2col::Patches;
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
-use crate::layers::{is_relu, BiasVec};
+use crate::layers::{activation_grad, is_relu, keeps_pre_activation, BiasVec};
 use crate::{Layer, Params, Rng};
 
 /// A convolution's `padding`, as a type: [`Valid`], [`Same`] or (`Conv1D` only)
@@ -200,6 +200,30 @@ impl<
     fn kernel_flat(&self) -> &[f32] {
         self.kernel.as_flattened().as_flattened().as_flattened()
     }
+
+    /// The backward pass, with the parameter gradients `beta · grads + ...` (`beta` 1 to add
+    /// to them, 0 to overwrite them).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_into(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+        beta: f32,
+    ) {
+        let () = Self::CHECK;
+        let grads_kernel = grads
+            .kernel
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut();
+        let grads = (grads_kernel, grads.bias.values_mut());
+        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, beta);
+    }
 }
 
 impl<
@@ -257,14 +281,7 @@ impl<
         grads: &mut Self,
         batch: usize,
     ) {
-        let () = Self::CHECK;
-        let grads_kernel = grads
-            .kernel
-            .as_flattened_mut()
-            .as_flattened_mut()
-            .as_flattened_mut();
-        let grads = (grads_kernel, grads.bias.values_mut());
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 1.0);
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 1.0);
     }
 
     fn backward_fresh(
@@ -277,15 +294,8 @@ impl<
         grads: &mut Self,
         batch: usize,
     ) {
-        let () = Self::CHECK;
-        let grads_kernel = grads
-            .kernel
-            .as_flattened_mut()
-            .as_flattened_mut()
-            .as_flattened_mut();
-        let grads = (grads_kernel, grads.bias.values_mut());
         // The kernel gradient's product overwrites it: no zeroing pass.
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, 0.0);
+        self.backward_into(x, y, cache, dy, dx, grads, batch, 0.0);
     }
 
     fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {
@@ -324,10 +334,10 @@ impl ConvOp {
     /// the identity and ReLU (whose gradient comes from the output).
     pub const fn cache_len<A: Activation>(&self) -> usize {
         self.cols_len()
-            + if A::IS_LINEAR || is_relu::<A>() {
-                0
-            } else {
+            + if keeps_pre_activation::<A>() {
                 self.out_len()
+            } else {
+                0
             }
     }
 
@@ -336,6 +346,16 @@ impl ConvOp {
     /// into the padding.
     const fn gathers(&self) -> bool {
         cfg!(feature = "alloc") && !self.g.is_pointwise() && self.g.windows_inside()
+    }
+
+    /// The patches of `batch` samples of `x`, read in place, where [`ConvOp::gathers`].
+    #[cfg(feature = "alloc")]
+    fn patches<'a>(&self, x: &'a [f32], batch: usize) -> Option<Patches<'a>> {
+        if self.gathers() {
+            Patches::new(&self.g, x, batch)
+        } else {
+            None
+        }
     }
 
     /// Per-sample inference scratch: the patches, unless they are read in place.
@@ -362,21 +382,19 @@ impl ConvOp {
     ) {
         let (m, k) = (batch * self.g.positions(), self.g.patch_len());
         #[cfg(feature = "alloc")]
-        if self.gathers() {
-            if let Some(patches) = Patches::new(&self.g, x, batch) {
-                gemm_gather(
-                    self.f,
-                    1.0,
-                    &patches,
-                    kernel,
-                    Op::N,
-                    0.0,
-                    &mut z[..m * self.f],
-                    bias,
-                    relu,
-                );
-                return;
-            }
+        if let Some(patches) = self.patches(x, batch) {
+            gemm_gather(
+                self.f,
+                1.0,
+                &patches,
+                kernel,
+                Op::N,
+                0.0,
+                &mut z[..m * self.f],
+                bias,
+                relu,
+            );
+            return;
         }
         let patches: &[f32] = if self.g.is_pointwise() {
             x
@@ -419,7 +437,7 @@ impl ConvOp {
     ) {
         let n = batch * self.out_len();
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
-        if A::IS_LINEAR || is_relu::<A>() {
+        if !keeps_pre_activation::<A>() {
             self.linear(kernel, bias, x, cols, &mut y[..n], batch, !A::IS_LINEAR);
         } else {
             let z = &mut rest[..n];
@@ -448,28 +466,19 @@ impl ConvOp {
         let n = m * f;
         let (cols, rest) = cache.split_at_mut(batch * self.cols_len());
         let dz = &mut dy[..n];
-        if is_relu::<A>() {
-            // `y > 0` exactly where `z > 0`.
-            activation_backward::<A>(&y[..n], &y[..n], dz, f);
-        } else if !A::IS_LINEAR {
-            activation_backward::<A>(&rest[..n], &y[..n], dz, f);
-        }
-        let gathered = {
-            #[cfg(feature = "alloc")]
-            {
-                self.gathers()
-                    && match Patches::new(&self.g, x, batch) {
-                        Some(p) => {
-                            gemm_gather(f, 1.0, &p.transposed(), dz, Op::N, beta, grad_kernel, &[], false);
-                            true
-                        }
-                        None => false,
-                    }
-            }
-            #[cfg(not(feature = "alloc"))]
-            false
+        let z = if keeps_pre_activation::<A>() {
+            &rest[..n]
+        } else {
+            &[][..]
         };
-        if !gathered {
+        activation_grad::<A>(z, &y[..n], dz, f);
+        #[cfg(feature = "alloc")]
+        let gathered = self.patches(x, batch).map(|p| {
+            gemm_gather(f, 1.0, &p.transposed(), dz, Op::N, beta, grad_kernel, &[], false);
+        });
+        #[cfg(not(feature = "alloc"))]
+        let gathered: Option<()> = None;
+        if gathered.is_none() {
             let patches: &[f32] = if self.g.is_pointwise() { x } else { cols };
             gemm(k, f, m, 1.0, patches, Op::T, dz, Op::N, beta, grad_kernel);
         }

@@ -4,9 +4,9 @@ use core::marker::PhantomData;
 
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
-use crate::kernels::elementwise::{accumulate_column_sums, activation_backward, activation_forward};
+use crate::kernels::elementwise::{accumulate_column_sums, activation_forward};
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
-use crate::layers::is_relu;
+use crate::layers::{activation_grad, is_relu, keeps_pre_activation};
 use crate::{Layer, Params, Rng};
 
 /// Storage for a dense layer's bias: `[f32; N]`, or [`NoBias`] for `use_bias = false`.
@@ -94,8 +94,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
     type Input = [f32; I];
     type Output = [f32; O];
     const KIND: &'static str = "Dense";
-    // ReLU's gradient comes from the output: only other activations keep `z`.
-    const CACHE: usize = if A::IS_LINEAR || is_relu::<A>() { 0 } else { O };
+    const CACHE: usize = if keeps_pre_activation::<A>() { O } else { 0 };
 
     fn init(&mut self, rng: &mut Rng) {
         glorot_uniform(self.kernel.as_flattened_mut(), I, O, rng);
@@ -114,7 +113,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
 
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {
         let (k, bias) = (self.kernel_flat(), self.bias.values());
-        if A::IS_LINEAR || is_relu::<A>() {
+        if !keeps_pre_activation::<A>() {
             gemm_bias_relu(batch, O, I, x, Op::N, k, Op::N, bias, !A::IS_LINEAR, y);
         } else {
             let z = &mut cache[..batch * O];
@@ -174,12 +173,7 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A
         beta: f32,
     ) {
         let dz = &mut dy[..batch * O];
-        if is_relu::<A>() {
-            // `y > 0` exactly where `z > 0`.
-            activation_backward::<A>(&y[..batch * O], y, dz, O);
-        } else if !A::IS_LINEAR {
-            activation_backward::<A>(&cache[..batch * O], y, dz, O);
-        }
+        activation_grad::<A>(&cache[..Self::CACHE * batch], &y[..batch * O], dz, O);
         // dKernel += xᵀ · dz ; dBias += Σ rows dz ; dx = dz · kernelᵀ
         gemm(
             I,

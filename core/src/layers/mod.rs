@@ -63,3 +63,26 @@ pub use zero_padding2d::ZeroPadding2D;
 pub(crate) const fn is_relu<A: crate::activations::Activation>() -> bool {
     A::IS_RELU
 }
+
+/// Whether a layer with activation `A` keeps its pre-activation `z` for the backward pass:
+/// not for the identity, nor for ReLU, which GEMM applies and whose gradient comes from the
+/// output.
+pub(crate) const fn keeps_pre_activation<A: crate::activations::Activation>() -> bool {
+    !A::IS_LINEAR && !A::IS_RELU
+}
+
+/// Turns `dz = dL/dy` into `dL/dz` in place for a layer whose output is `y` and whose cached
+/// pre-activation is `z` (read only when [`keeps_pre_activation`]): nothing for the
+/// identity, the mask `y > 0` for ReLU (exactly where `z > 0`).
+pub(crate) fn activation_grad<A: crate::activations::Activation>(
+    z: &[f32],
+    y: &[f32],
+    dz: &mut [f32],
+    row: usize,
+) {
+    if A::IS_RELU {
+        crate::kernels::elementwise::activation_backward::<A>(y, y, dz, row);
+    } else if !A::IS_LINEAR {
+        crate::kernels::elementwise::activation_backward::<A>(z, y, dz, row);
+    }
+}
