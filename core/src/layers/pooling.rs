@@ -80,6 +80,18 @@ impl Axis {
         (lo, hi)
     }
 
+    /// Whether windows do not overlap (each input cell is in at most one).
+    fn disjoint(self) -> bool {
+        self.stride >= self.pool
+    }
+
+    /// Whether a window covers input cell `i`, for [`Axis::disjoint`] windows: only window
+    /// `(i + pad) / stride` can.
+    fn covers(self, i: usize) -> bool {
+        let p = i + self.pad;
+        p / self.stride < self.out && p % self.stride < self.pool
+    }
+
     /// The most input cells a window can cover.
     pub(crate) const fn max_cells(self) -> usize {
         if self.pool < self.n {
@@ -304,7 +316,7 @@ unsafe fn max_backward_avx512(
 #[inline(always)]
 fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx: &mut [f32], batch: usize) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
-    let disjoint = h.stride >= h.pool && w.stride >= w.pool;
+    let disjoint = h.disjoint() && w.disjoint();
     if !disjoint {
         dx[..batch * in_len].fill(0.0);
     }
@@ -323,14 +335,11 @@ fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx:
                 for i in h0..h1 {
                     for j in w0..w1 {
                         let d = &mut dxs[(i * w.n + j) * c..][..c];
-                        if disjoint {
-                            for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
-                                *d = if won == k { g + 0.0 } else { 0.0 };
-                            }
-                        } else {
-                            for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
-                                *d += if won == k { g } else { 0.0 };
-                            }
+                        for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                            let mine = if won == k { g } else { 0.0 };
+                            // Disjoint windows: the cell's one write (`+ 0.0` turns a `-0`
+                            // gradient into the sum's `+0`).
+                            *d = if disjoint { mine + 0.0 } else { *d + mine };
                         }
                         k += 1.0;
                     }
@@ -344,18 +353,13 @@ fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx:
 /// overlap: rows (or columns) between windows or past the last one.
 #[inline(always)]
 fn zero_uncovered(h: Axis, w: Axis, c: usize, dxs: &mut [f32]) {
-    // With disjoint windows only window `(i + pad) / stride` can hold cell `i`.
-    let covered = |a: Axis, i: usize| {
-        let p = i + a.pad;
-        p / a.stride < a.out && p % a.stride < a.pool
-    };
-    let every_column = (0..w.n).all(|j| covered(w, j));
+    let every_column = (0..w.n).all(|j| w.covers(j));
     for i in 0..h.n {
         let row = &mut dxs[i * w.n * c..][..w.n * c];
-        if !covered(h, i) {
+        if !h.covers(i) {
             row.fill(0.0);
         } else if !every_column {
-            for j in (0..w.n).filter(|&j| !covered(w, j)) {
+            for j in (0..w.n).filter(|&j| !w.covers(j)) {
                 row[j * c..][..c].fill(0.0);
             }
         }
