@@ -8,3 +8,5 @@
 pub mod elementwise;
 pub mod gemm;
 pub mod im2col;
+#[cfg(feature = "parallel")]
+pub mod pair;

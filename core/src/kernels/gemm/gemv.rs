@@ -35,8 +35,23 @@ pub(super) fn gemv_row(
             let b = &b[..k * n];
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
             if std::is_x86_feature_detected!("avx512f") {
+                #[cfg(feature = "parallel")]
+                if n >= 2 * PAIR_MIN_COLS && k * n >= PAIR_MIN_LEN {
+                    // Two threads, each its own half of the columns (and so, call after
+                    // call, of `b` in its core's cache). Each column's sum is the same
+                    // sequence of operations whichever thread runs it.
+                    let half = (n / 2).next_multiple_of(16);
+                    let (c0, c1) = c.split_at_mut(half);
+                    let (b0, b1) = (b, &b[half..]);
+                    // SAFETY: the CPU has AVX-512F; each half's columns of every row of `b`
+                    // are in `b0`/`b1` (rows `n` apart), and its part of `c` in `c0`/`c1`.
+                    return crate::kernels::pair::join(
+                        || unsafe { x86::accumulate_rows(n - half, n, alpha, a, b1, c1) },
+                        || unsafe { x86::accumulate_rows(half, n, alpha, a, b0, c0) },
+                    );
+                }
                 // SAFETY: the CPU has AVX-512F; `b` holds `k × n` floats, `c` `n`.
-                return unsafe { x86::accumulate_rows(n, alpha, a, b, c) };
+                return unsafe { x86::accumulate_rows(n, n, alpha, a, b, c) };
             }
             accumulate_rows(n, alpha, a, b, c);
         }
@@ -48,6 +63,15 @@ pub(super) fn gemv_row(
         }
     }
 }
+
+/// Fewest columns each thread takes when a product is split between two.
+#[cfg(feature = "parallel")]
+const PAIR_MIN_COLS: usize = 64;
+/// Smallest `b` (in floats) whose product is split between two threads: the first layer of
+/// W3's MLP (784 × 256) is, its second (256 × 128), which one core reads in well under a
+/// microsecond, is not.
+#[cfg(feature = "parallel")]
+const PAIR_MIN_LEN: usize = 64 * 1024;
 
 /// `c += Σ_p (alpha a_p) b[p, :]` over the non-zero `a_p`, row by row (vectorises over `n`).
 fn accumulate_rows(n: usize, alpha: f32, a: &[f32], b: &[f32], c: &mut [f32]) {
@@ -90,12 +114,21 @@ mod x86 {
     /// How many listed rows ahead of the one being added the next is prefetched.
     const PREFETCH_ROWS: usize = 4;
 
-    /// `c += Σ_p (alpha a_p) b[p, :]` over the non-zero `a_p`, with `b` `k × n` row-major.
+    /// `c += Σ_p (alpha a_p) b[p, :n]` over the non-zero `a_p`, with the rows of `b` `ldb`
+    /// floats apart (`n` columns of a row-major `k × ldb` matrix).
     ///
     /// # Safety
-    /// The CPU must have AVX-512F; `b.len() >= a.len() * n`, `c.len() >= n`.
+    /// The CPU must have AVX-512F; `n <= ldb`, `b.len() >= (a.len() - 1) * ldb + n`,
+    /// `c.len() >= n`.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn accumulate_rows(n: usize, alpha: f32, a: &[f32], b: &[f32], c: &mut [f32]) {
+    pub(super) unsafe fn accumulate_rows(
+        n: usize,
+        ldb: usize,
+        alpha: f32,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+    ) {
         let mut rows = [0u32; CHUNK];
         let mut scales = [0.0f32; CHUNK];
         for (start, a) in (0..a.len()).step_by(CHUNK).zip(a.chunks(CHUNK)) {
@@ -116,7 +149,7 @@ mod x86 {
                     macro_rules! dispatch {
                         ($($v:literal)*) => {
                             match nv {
-                                $($v => block::<$v>(rows, scales, b, n, c, mask),)*
+                                $($v => block::<$v>(rows, scales, b, ldb, c, mask),)*
                                 _ => unreachable!(),
                             }
                         };
@@ -266,6 +299,40 @@ mod tests {
                         want[j]
                     );
                 }
+            }
+        }
+    }
+
+    /// Products large enough to be split between two threads give the bits of one thread's.
+    #[cfg(all(feature = "parallel", target_arch = "x86_64"))]
+    #[test]
+    fn split_products_match_one_thread_bit_for_bit() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let mut rng = crate::Rng::new(5);
+        for (n, k) in [(256, 784), (300, 1030), (129, 600)] {
+            assert!(
+                n >= 2 * PAIR_MIN_COLS && k * n >= PAIR_MIN_LEN,
+                "{n}x{k} is split"
+            );
+            let a: alloc::vec::Vec<f32> = random(k, &mut rng)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 4 == 1 { 0.0 } else { v })
+                .collect();
+            let b = random(k * n, &mut rng);
+            let mut want = alloc::vec![0.0; n];
+            // SAFETY: AVX-512F was detected; `b` is `k × n`, `want` `n`.
+            unsafe { x86::accumulate_rows(n, n, 0.75, &a, &b, &mut want) };
+            // Many calls, so that some find the helper polling.
+            for _ in 0..200 {
+                let mut c = alloc::vec![f32::NAN; n];
+                gemv_row(n, k, 0.75, &a, &b, Op::N, 0.0, &mut c);
+                assert!(
+                    c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{n}x{k}"
+                );
             }
         }
     }
