@@ -134,7 +134,7 @@ pub(crate) fn max_forward(
         // SAFETY: the CPU has AVX-512F.
         return unsafe { max_forward_avx512(h, w, c, x, y, argmax, batch) };
     }
-    max_forward_body(h, w, c, x, y, argmax, batch);
+    max_forward_body(h, w, c, x, y, argmax, batch, window_max);
 }
 
 /// [`max_forward`] for CPUs with AVX-512F.
@@ -152,10 +152,96 @@ unsafe fn max_forward_avx512(
     argmax: Option<&mut [f32]>,
     batch: usize,
 ) {
-    max_forward_body(h, w, c, x, y, argmax, batch);
+    max_forward_body(h, w, c, x, y, argmax, batch, |xs, win| {
+        // SAFETY: this function's caller vouches for AVX-512F.
+        unsafe { window_max_avx512(xs, win) }
+    });
+}
+
+/// Where [`window_max`] looks: a sample's `c` channels per cell, `w` cells per row, the
+/// group of [`LANES`] channels from `ch`, rows `h0..h1` and columns `w0..w1` of the window.
+#[derive(Clone, Copy)]
+struct Window {
+    w: usize,
+    c: usize,
+    ch: usize,
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+impl Window {
+    /// The group's values at cell `(i, j)`.
+    #[inline(always)]
+    fn lanes(self, xs: &[f32], i: usize, j: usize) -> &[f32; LANES] {
+        at(xs, self.w, self.c, i, j)[self.ch..][..LANES]
+            .try_into()
+            .expect("LANES values")
+    }
+}
+
+/// A window's maximum over a group of [`LANES`] channels and the number of the cell that
+/// holds it (row-major within the window, [`takes`] deciding ties and NaN).
+#[inline(always)]
+fn window_max(xs: &[f32], win: Window) -> ([f32; LANES], [f32; LANES]) {
+    let (h0, h1) = win.rows;
+    let (w0, w1) = win.cols;
+    let mut m = *win.lanes(xs, h0, w0);
+    let mut id = [0.0f32; LANES];
+    let mut k = 0.0f32;
+    for i in h0..h1 {
+        for j in w0..w1 {
+            let row = win.lanes(xs, i, j);
+            for l in 0..LANES {
+                let t = takes(row[l], m[l]);
+                m[l] = if t { row[l] } else { m[l] };
+                id[l] = if t { k } else { id[l] };
+            }
+            k += 1.0;
+        }
+    }
+    (m, id)
+}
+
+/// [`window_max`] in AVX-512 registers, with the same comparisons. (Written out: the
+/// compiler kept the portable version's running maximum on the stack, where each masked
+/// store stalled the next load.)
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn window_max_avx512(xs: &[f32], win: Window) -> ([f32; LANES], [f32; LANES]) {
+    use core::arch::x86_64::*;
+    let (h0, h1) = win.rows;
+    let (w0, w1) = win.cols;
+    // SAFETY: each load reads the `LANES` floats of a checked `&[f32; LANES]`.
+    let load = |i, j| unsafe { _mm512_loadu_ps(win.lanes(xs, i, j).as_ptr()) };
+    let mut m = load(h0, w0);
+    let mut id = _mm512_setzero_ps();
+    let mut k = 0.0f32;
+    for i in h0..h1 {
+        for j in w0..w1 {
+            let v = load(i, j);
+            // `takes`: larger (ordered), or NaN over a number.
+            let t = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, m)
+                | (_mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v) & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(m, m));
+            m = _mm512_mask_mov_ps(m, t, v);
+            id = _mm512_mask_mov_ps(id, t, _mm512_set1_ps(k));
+            k += 1.0;
+        }
+    }
+    let (mut ma, mut ida) = ([0.0f32; LANES], [0.0f32; LANES]);
+    // SAFETY: each store writes `LANES` floats into an array of `LANES`.
+    unsafe {
+        _mm512_storeu_ps(ma.as_mut_ptr(), m);
+        _mm512_storeu_ps(ida.as_mut_ptr(), id);
+    }
+    (ma, ida)
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn max_forward_body(
     h: Axis,
     w: Axis,
@@ -164,6 +250,7 @@ fn max_forward_body(
     y: &mut [f32],
     mut argmax: Option<&mut [f32]>,
     batch: usize,
+    group_max: impl Fn(&[f32], Window) -> ([f32; LANES], [f32; LANES]),
 ) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
     for b in 0..batch {
@@ -226,22 +313,14 @@ fn max_forward_body(
                                 <&mut [f32; LANES]>::try_from(&mut *out),
                                 <&mut [f32; LANES]>::try_from(&mut *out_idx),
                             ) {
-                                // Whole arrays, so that they stay in registers.
-                                let mut m: [f32; LANES] =
-                                    cell((h0, w0))[..LANES].try_into().expect("LANES values");
-                                let mut id = [0.0f32; LANES];
-                                for (k, ij) in cells.enumerate() {
-                                    let k = k as f32;
-                                    let row: &[f32; LANES] =
-                                        cell(ij)[..LANES].try_into().expect("LANES values");
-                                    for l in 0..LANES {
-                                        let t = takes(row[l], m[l]);
-                                        m[l] = if t { row[l] } else { m[l] };
-                                        id[l] = if t { k } else { id[l] };
-                                    }
-                                }
-                                *out = m;
-                                *out_idx = id;
+                                let win = Window {
+                                    w: w.n,
+                                    c,
+                                    ch: g * LANES,
+                                    rows: (h0, h1),
+                                    cols: (w0, w1),
+                                };
+                                (*out, *out_idx) = group_max(xs, win);
                             } else {
                                 let len = out.len();
                                 out.copy_from_slice(&cell((h0, w0))[..len]);
@@ -562,6 +641,39 @@ mod tests {
         };
         assert!(a.is_keras());
         a
+    }
+
+    /// The AVX-512 window maximum gives the portable one's values and cell numbers, bit for
+    /// bit, with ties, NaN (first and later in a window) and signed zeros.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[test]
+    fn window_max_avx512_matches_the_portable_one() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let mut rng = crate::Rng::new(8);
+        let (w, c) = (5, 2 * LANES);
+        let pick = [1.0, 2.0, 2.0, -0.0, 0.0, -3.0, f32::NAN];
+        for _ in 0..200 {
+            let xs: alloc::vec::Vec<f32> = (0..4 * w * c)
+                .map(|_| pick[rng.below(pick.len() as u64) as usize])
+                .collect();
+            for (rows, cols) in [
+                ((0, 2), (0, 2)),
+                ((1, 4), (2, 5)),
+                ((3, 4), (4, 5)),
+                ((0, 4), (0, 1)),
+            ] {
+                for ch in [0, LANES] {
+                    let win = Window { w, c, ch, rows, cols };
+                    let (m0, i0) = window_max(&xs, win);
+                    // SAFETY: AVX-512F was detected.
+                    let (m1, i1) = unsafe { window_max_avx512(&xs, win) };
+                    let bits = |v: [f32; LANES]| v.map(f32::to_bits);
+                    assert_eq!((bits(m0), bits(i0)), (bits(m1), bits(i1)), "{rows:?} {cols:?}");
+                }
+            }
+        }
     }
 
     #[test]
