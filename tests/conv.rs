@@ -19,10 +19,10 @@
 
 use kerust::activations::{Elu, Gelu, Linear, Relu, Sigmoid, Silu, Softmax, Tanh};
 use kerust::gradcheck::{self, Options};
-use kerust::layers::{Causal, Conv1D, Conv2D, NoBias, Same, Valid};
+use kerust::layers::{Causal, Conv1D, Conv2D, MaxPooling2D, NoBias, Same, Valid};
 use kerust::losses::{SparseCategoricalCrossentropy, Targets};
 use kerust::params::boxed_zeroed;
-use kerust::{model, Layer, Model, Rng, Shape};
+use kerust::{model, Layer, Model, Params, Rng, Shape};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -682,30 +682,65 @@ model! {
     }
 }
 
-#[test]
-fn fresh_gradients_are_the_bits_of_zeroed_ones_added_to() {
+model! {
+    /// ReLU layers followed by max pooling, whose backward applies the ReLU's gradient
+    /// (disjoint windows, 2-D and 1-D), and by pooling that cannot (overlapping windows).
+    struct FusedNet: Input<12, 10, 2> {
+        c1: Conv2D(4, 3, activation = relu),
+        p1: MaxPooling2D(2),
+        c2: Conv2D(6, (2, 1), activation = relu),
+        p2: MaxPooling2D(2, strides = 1),
+        r: Reshape((9, 6)),
+        c3: Conv1D(5, 1, activation = relu),
+        p3: MaxPooling1D(2),
+        flat: Flatten,
+        out: Dense(3),
+    }
+}
+
+/// `backward_fresh` (which the trainer runs) against zeroed gradients added to by
+/// `backward`: the same bits.
+fn check_fresh_gradients<M: Model + Params>(model: &M, seed: u64) {
     let batch = 4;
-    let model = FreshNet::new(3);
-    let mut rng = Rng::new(5);
-    let x: Vec<f32> = (0..batch * <FreshNet as Model>::Input::LEN)
+    let mut rng = Rng::new(seed + 2);
+    let x: Vec<f32> = (0..batch * M::Input::LEN)
         .map(|_| rng.uniform_range(-1.0, 1.0))
         .collect();
-    let dy: Vec<f32> = (0..batch * 3).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+    let dy: Vec<f32> = (0..batch * M::Output::LEN)
+        .map(|_| rng.uniform_range(-1.0, 1.0))
+        .collect();
     let run = |fresh: bool| {
-        let mut ws = vec![f32::NAN; batch * FreshNet::WORKSPACE];
+        let mut ws = vec![f32::NAN; batch * M::WORKSPACE];
         model.forward_train(&x, batch, &mut ws, &mut Rng::new(0));
-        let mut grads = boxed_zeroed::<FreshNet>();
+        let mut grads = boxed_zeroed::<M>();
         let mut dy = dy.clone();
         if fresh {
-            grads.params_mut().fill(f32::NAN);
+            grads.flat_mut().fill(f32::NAN);
             model.backward_fresh(&x, batch, &mut ws, &mut dy, &mut grads);
         } else {
             model.backward(&x, batch, &mut ws, &mut dy, &mut grads);
         }
-        grads.params().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        grads.flat().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
     };
     let (added, fresh) = (run(false), run(true));
     assert!(fresh.iter().all(|&b| !f32::from_bits(b).is_nan()));
-    assert!(added.iter().filter(|&&b| b != 0).count() > FreshNet::PARAM_COUNT / 2);
+    assert!(added.iter().filter(|&&b| b != 0).count() > <M as Params>::COUNT / 2);
     assert_eq!(added, fresh);
+}
+
+#[test]
+fn fresh_gradients_are_the_bits_of_zeroed_ones_added_to() {
+    check_fresh_gradients(&*FreshNet::new(3), 3);
+}
+
+#[test]
+fn relu_gradients_applied_by_max_pooling_keep_the_bits() {
+    // The fused pairs are in place, and the overlapping pooling keeps the separate pass.
+    const {
+        assert!(<MaxPooling2D<10, 8, 4, 2, 2, 2, 2, 0, 0, 5, 4> as Layer>::MASKS_RELU_INPUT);
+        assert!(!<MaxPooling2D<4, 4, 6, 2, 2, 1, 1, 0, 0, 3, 3> as Layer>::MASKS_RELU_INPUT);
+    }
+    for seed in [3, 4, 5] {
+        check_fresh_gradients(&*FusedNet::new(seed), seed);
+    }
 }

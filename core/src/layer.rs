@@ -87,6 +87,54 @@ pub trait Layer: Params {
         self.backward(x, y, cache, dy, dx, grads, batch);
     }
 
+    /// Whether the layer's output is a ReLU's (`activation = relu`) and
+    /// [`Layer::backward_fresh_premasked`] then skips applying its gradient: the next
+    /// layer has (see [`Layer::MASKS_RELU_INPUT`]).
+    const RELU_OUTPUT: bool = false;
+
+    /// Whether [`Layer::backward_fresh_relu_input`] applies the gradient of a ReLU that
+    /// produced the layer's input as it writes `dx`, for less than a pass of its own (max
+    /// pooling with disjoint windows). Generated models pair it with a preceding
+    /// [`Layer::RELU_OUTPUT`] layer.
+    const MASKS_RELU_INPUT: bool = false;
+
+    /// [`Layer::backward_fresh`] for a [`Layer::RELU_OUTPUT`] layer whose `dy` already
+    /// holds dL/dz, the gradient before its ReLU. The default applies the mask again
+    /// (`dy · [y > 0]`, which leaves dL/dz unchanged).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_fresh_premasked(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        self.backward_fresh(x, y, cache, dy, dx, grads, batch);
+    }
+
+    /// [`Layer::backward_fresh`], then the gradient of a ReLU that produced `x` applied to
+    /// `dx`: `dx · [x > 0]`, as `Relu`'s own backward computes it. Layers with
+    /// [`Layer::MASKS_RELU_INPUT`] do both in one pass, with the same bits.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_fresh_relu_input(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        mut dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        self.backward_fresh(x, y, cache, dy, dx.as_deref_mut(), grads, batch);
+        if let Some(dx) = dx {
+            relu_gradient(&x[..batch * <Self::Input as Shape>::LEN], dx);
+        }
+    }
+
     /// Updates non-trainable state (moving statistics) after a training step, from the
     /// `cache` that [`Layer::forward_train`] filled for the whole batch.
     fn update_state(&mut self, cache: &[f32], batch: usize) {
@@ -97,4 +145,16 @@ pub trait Layer: Params {
     fn visit_params(&self, f: &mut ParamVisitor<'_>) {
         let _ = f;
     }
+}
+
+/// `dx · [x > 0]` in place over `x.len()` values: the gradient of a ReLU whose output is
+/// `x`, computed as `Relu`'s backward does.
+pub(crate) fn relu_gradient(x: &[f32], dx: &mut [f32]) {
+    let n = x.len();
+    crate::kernels::elementwise::activation_backward::<crate::activations::Relu>(
+        x,
+        x,
+        &mut dx[..n],
+        n.max(1),
+    );
 }

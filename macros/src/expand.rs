@@ -238,12 +238,39 @@ pub fn model(m: &Model) -> TokenStream {
                 let len = l.input_len;
                 quote!(::core::option::Option::Some(&mut #g[..batch * #len]))
             };
-            let method = if fresh {
-                quote!(backward_fresh)
-            } else {
-                quote!(backward)
+            if !fresh {
+                s.extend(
+                    quote! { #kr::Layer::backward(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch); },
+                );
+                continue;
+            }
+            // A ReLU layer followed by one that applies the ReLU's gradient as it writes its
+            // own input gradient (max pooling): the pair skips a pass over the activations.
+            // Both conditions are constants, so only one call remains.
+            let ty = &l.ty;
+            let fuse_in = match i.checked_sub(1) {
+                Some(p) => {
+                    let prev = &m.layers[p].ty;
+                    quote!(<#prev as #kr::Layer>::RELU_OUTPUT && <#ty as #kr::Layer>::MASKS_RELU_INPUT)
+                }
+                None => quote!(false),
             };
-            s.extend(quote! { #kr::Layer::#method(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch); });
+            let fuse_out = match m.layers.get(i + 1) {
+                Some(next) => {
+                    let next = &next.ty;
+                    quote!(<#ty as #kr::Layer>::RELU_OUTPUT && <#next as #kr::Layer>::MASKS_RELU_INPUT)
+                }
+                None => quote!(false),
+            };
+            s.extend(quote! {
+                if #fuse_in {
+                    #kr::Layer::backward_fresh_relu_input(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch);
+                } else if #fuse_out {
+                    #kr::Layer::backward_fresh_premasked(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch);
+                } else {
+                    #kr::Layer::backward_fresh(&self.#f, #x, &*#o, #c, #dy, #dx, &mut grads.#f, batch);
+                }
+            });
         }
         s
     };

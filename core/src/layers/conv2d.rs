@@ -202,9 +202,10 @@ impl<
     }
 
     /// The backward pass, with the parameter gradients `beta · grads + ...` (`beta` 1 to add
-    /// to them, 0 to overwrite them).
+    /// to them, 0 to overwrite them), applying `G`'s gradient to `dy`: `A`'s, or [`Linear`]'s
+    /// (none) when `dy` already holds the gradient before a ReLU.
     #[allow(clippy::too_many_arguments)]
-    fn backward_into(
+    fn backward_into<G: Activation>(
         &self,
         x: &[f32],
         y: &[f32],
@@ -222,7 +223,7 @@ impl<
             .as_flattened_mut()
             .as_flattened_mut();
         let grads = (grads_kernel, grads.bias.values_mut());
-        Self::OP.backward::<A>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, beta);
+        Self::OP.backward::<G>(self.kernel_flat(), x, y, cache, dy, dx, grads, batch, beta);
     }
 }
 
@@ -281,7 +282,7 @@ impl<
         grads: &mut Self,
         batch: usize,
     ) {
-        self.backward_into(x, y, cache, dy, dx, grads, batch, 1.0);
+        self.backward_into::<A>(x, y, cache, dy, dx, grads, batch, 1.0);
     }
 
     fn backward_fresh(
@@ -295,7 +296,28 @@ impl<
         batch: usize,
     ) {
         // The kernel gradient's product overwrites it: no zeroing pass.
-        self.backward_into(x, y, cache, dy, dx, grads, batch, 0.0);
+        self.backward_into::<A>(x, y, cache, dy, dx, grads, batch, 0.0);
+    }
+
+    const RELU_OUTPUT: bool = A::IS_RELU;
+
+    fn backward_fresh_premasked(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        if A::IS_RELU {
+            // `dy` is already past the ReLU; ReLU keeps no pre-activation, so the cache
+            // has the identity's layout.
+            self.backward_into::<Linear>(x, y, cache, dy, dx, grads, batch, 0.0);
+        } else {
+            self.backward_into::<A>(x, y, cache, dy, dx, grads, batch, 0.0);
+        }
     }
 
     fn visit_params(&self, f: &mut crate::layer::ParamVisitor<'_>) {

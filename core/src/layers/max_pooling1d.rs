@@ -114,7 +114,36 @@ impl<const L: usize, const C: usize, const P: usize, const S: usize, const PAD: 
     ) {
         let () = Self::CHECK;
         if let Some(dx) = dx {
-            pooling::max_backward(Axis::UNIT, Self::STEPS, C, cache, dy, dx, batch);
+            pooling::max_backward(Axis::UNIT, Self::STEPS, C, cache, dy, dx, batch, None);
+        }
+    }
+
+    // With disjoint windows (the usual stride = pool size), the mask of a ReLU before the
+    // pooling is applied as the gradient is written: no pass of its own.
+    const MASKS_RELU_INPUT: bool = Axis::UNIT.disjoint() && Self::STEPS.disjoint();
+
+    fn backward_fresh_relu_input(
+        &self,
+        x: &[f32],
+        y: &[f32],
+        cache: &mut [f32],
+        dy: &mut [f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut Self,
+        batch: usize,
+    ) {
+        let () = Self::CHECK;
+        match dx {
+            Some(dx) if Self::MASKS_RELU_INPUT => {
+                pooling::max_backward(Axis::UNIT, Self::STEPS, C, cache, dy, dx, batch, Some(y));
+            }
+            mut dx => {
+                // Overlapping windows: the mask's own pass, as by default.
+                self.backward(x, y, cache, dy, dx.as_deref_mut(), grads, batch);
+                if let Some(dx) = dx {
+                    crate::layer::relu_gradient(&x[..batch * <Self::Input as crate::Shape>::LEN], dx);
+                }
+            }
         }
     }
 }

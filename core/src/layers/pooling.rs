@@ -81,7 +81,7 @@ impl Axis {
     }
 
     /// Whether windows do not overlap (each input cell is in at most one).
-    fn disjoint(self) -> bool {
+    pub(crate) const fn disjoint(self) -> bool {
         self.stride >= self.pool
     }
 
@@ -349,6 +349,12 @@ const LANES: usize = 16;
 
 /// Max pooling's input gradient: each output's gradient goes to the cell `argmax` names
 /// (windows may overlap, so contributions add up).
+///
+/// With `relu_y`, the pooling's outputs, and disjoint windows ([`Axis::disjoint`]), the
+/// gradient of a ReLU that produced the input is applied too, with the bits of `Relu`'s
+/// backward run afterwards: `dx · [x > 0]`, where a window's winning cell holds its output
+/// and every other cell's gradient is `+0` anyway.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn max_backward(
     h: Axis,
     w: Axis,
@@ -357,13 +363,18 @@ pub(crate) fn max_backward(
     dy: &[f32],
     dx: &mut [f32],
     batch: usize,
+    relu_y: Option<&[f32]>,
 ) {
+    assert!(
+        relu_y.is_none() || (h.disjoint() && w.disjoint()),
+        "a ReLU mask needs disjoint windows"
+    );
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if std::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512F.
-        return unsafe { max_backward_avx512(h, w, c, argmax, dy, dx, batch) };
+        return unsafe { max_backward_avx512(h, w, c, argmax, dy, dx, batch, relu_y) };
     }
-    max_backward_body(h, w, c, argmax, dy, dx, batch);
+    max_backward_body(h, w, c, argmax, dy, dx, batch, relu_y);
 }
 
 /// [`max_backward`] for CPUs with AVX-512F.
@@ -372,6 +383,7 @@ pub(crate) fn max_backward(
 /// The CPU must have AVX-512F.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn max_backward_avx512(
     h: Axis,
     w: Axis,
@@ -380,8 +392,9 @@ unsafe fn max_backward_avx512(
     dy: &[f32],
     dx: &mut [f32],
     batch: usize,
+    relu_y: Option<&[f32]>,
 ) {
-    max_backward_body(h, w, c, argmax, dy, dx, batch);
+    max_backward_body(h, w, c, argmax, dy, dx, batch, relu_y);
 }
 
 /// Each cell of each window gets its output's gradient where it is the recorded winner and
@@ -393,7 +406,17 @@ unsafe fn max_backward_avx512(
 /// written once, `g + 0` or `+0` (the same bits as the sum), and only the cells no window
 /// covers are zeroed first, rather than the whole gradient.
 #[inline(always)]
-fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx: &mut [f32], batch: usize) {
+#[allow(clippy::too_many_arguments)]
+fn max_backward_body(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    argmax: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    batch: usize,
+    relu_y: Option<&[f32]>,
+) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
     let disjoint = h.disjoint() && w.disjoint();
     if !disjoint {
@@ -414,11 +437,19 @@ fn max_backward_body(h: Axis, w: Axis, c: usize, argmax: &[f32], dy: &[f32], dx:
                 for i in h0..h1 {
                     for j in w0..w1 {
                         let d = &mut dxs[(i * w.n + j) * c..][..c];
-                        for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
-                            let mine = if won == k { g } else { 0.0 };
-                            // Disjoint windows: the cell's one write (`+ 0.0` turns a `-0`
-                            // gradient into the sum's `+0`).
-                            *d = if disjoint { mine + 0.0 } else { *d + mine };
+                        if let Some(y) = relu_y {
+                            // Disjoint windows, as asserted: `Relu`'s `dx · 1` or `dx · 0`.
+                            for (((d, &won), &g), &y) in d.iter_mut().zip(win).zip(g).zip(&y[o..o + c]) {
+                                let mine = if won == k { g } else { 0.0 };
+                                *d = (mine + 0.0) * if y > 0.0 { 1.0 } else { 0.0 };
+                            }
+                        } else {
+                            for ((d, &won), &g) in d.iter_mut().zip(win).zip(g) {
+                                let mine = if won == k { g } else { 0.0 };
+                                // Disjoint windows: the cell's one write (`+ 0.0` turns a
+                                // `-0` gradient into the sum's `+0`).
+                                *d = if disjoint { mine + 0.0 } else { *d + mine };
+                            }
                         }
                         k += 1.0;
                     }
@@ -708,7 +739,7 @@ mod tests {
                     })
                     .collect();
                 let mut dx = alloc::vec![f32::NAN; x.len()];
-                max_backward(h, w, c, &argmax, &dy, &mut dx, batch);
+                max_backward(h, w, c, &argmax, &dy, &mut dx, batch, None);
                 let want = reference(h, w, c, &argmax, &dy, batch);
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&dx), bits(&want), "{h:?} {w:?} c {c}");
