@@ -468,6 +468,18 @@ fn predict_rejects_partial_and_non_finite_samples() {
         &err_msg(model.predict(&x, 8)),
         &["input value 3 of sample 1", "NaN"],
     );
+    // Slices are checked as they are computed, on several threads: the first bad value is
+    // still the one named, wherever the others are.
+    let mut x = vec![0.25; 64 * 5000];
+    x[64 * 4321 + 7] = f32::NAN;
+    x[64 * 1234 + 5] = f32::NEG_INFINITY;
+    x[64 * 77 + 2] = f32::INFINITY;
+    for batch_size in [1, 50, 128, 5000] {
+        assert_mentions(
+            &err_msg(model.predict(&x, batch_size)),
+            &["input value 2 of sample 77", "inf"],
+        );
+    }
 }
 
 #[test]

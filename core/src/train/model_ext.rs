@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::metrics::argmax;
-use super::validate::check_inputs;
+use super::validate::{check_input_lengths, check_inputs, first_non_finite_here, non_finite_input};
 use super::{summary_string, Metric, Objective, Trainer};
 use crate::optim::Optimizer;
 use crate::{Error, Model, Result, Shape};
@@ -55,9 +55,13 @@ pub trait ModelExt: Model + Sized {
         if batch_size == 0 {
             return Err(Error::invalid_argument("batch_size", "must be at least 1"));
         }
-        let n = check_inputs::<Self>(x, None)?;
+        // Values are checked slice by slice, each just before it is computed with (then
+        // already in cache): a non-finite one anywhere still fails the whole call.
+        let n = check_input_lengths::<Self>(x, None)?;
         let (in_len, out_len) = (<Self::Input as Shape>::LEN, <Self::Output as Shape>::LEN);
         let mut y = alloc::vec![0.0; n * out_len];
+        // The first non-finite input value's index (`usize::MAX`: none found).
+        let bad = core::sync::atomic::AtomicUsize::new(usize::MAX);
         // Each batch runs in slices of rows whose intermediate buffers stay in cache (a
         // convnet's patches are tens of KB per sample); rows are computed independently of
         // each other, and no slice has a single row (unless the batch has), so the outputs
@@ -66,7 +70,10 @@ pub trait ModelExt: Model + Sized {
             .max(MIN_SLICE_ROWS)
             .min(batch_size);
         let run = |xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
+            use core::sync::atomic::Ordering::Relaxed;
             let b = xs.len() / in_len;
+            // Where `xs` starts in `x`.
+            let first = (xs.as_ptr().addr() - x.as_ptr().addr()) / core::mem::size_of::<f32>();
             let rows = slice.min(b);
             if scratch.len() < (rows + 1) * Self::SCRATCH {
                 scratch.resize((rows + 1) * Self::SCRATCH, 0.0);
@@ -75,12 +82,14 @@ pub trait ModelExt: Model + Sized {
             while at < b {
                 // A last slice of one row joins the one before.
                 let r = if b - at <= rows + 1 { b - at } else { rows };
-                self.forward_batch(
-                    &xs[at * in_len..(at + r) * in_len],
-                    &mut ys[at * out_len..(at + r) * out_len],
-                    r,
-                    scratch,
-                );
+                let xs = &xs[at * in_len..(at + r) * in_len];
+                if let Some(i) = first_non_finite_here(xs) {
+                    bad.fetch_min(first + at * in_len + i, Relaxed);
+                }
+                if bad.load(Relaxed) != usize::MAX {
+                    return;
+                }
+                self.forward_batch(xs, &mut ys[at * out_len..(at + r) * out_len], r, scratch);
                 at += r;
             }
         };
@@ -106,7 +115,14 @@ pub trait ModelExt: Model + Sized {
                 run(xs, ys, &mut scratch);
             }
         }
-        Ok(y)
+        match bad.into_inner() {
+            usize::MAX => Ok(y),
+            // Slices stop once one fails: the whole scan names the first bad value.
+            i => Err(match check_inputs::<Self>(x, None) {
+                Err(e) => e,
+                Ok(_) => non_finite_input::<Self>(x, i),
+            }),
+        }
     }
 
     /// Runs inference on a model with several inputs and outputs (Keras's

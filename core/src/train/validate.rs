@@ -19,6 +19,27 @@ pub(crate) fn out_width<M: Model>() -> usize {
 
 /// Validates samples against `M::Input` (length and finiteness).
 pub(crate) fn check_inputs<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) -> Result<usize> {
+    let n = check_input_lengths::<M>(x, sample_shape)?;
+    match first_non_finite(x) {
+        Some(i) => Err(non_finite_input::<M>(x, i)),
+        None => Ok(n),
+    }
+}
+
+/// The error for the non-finite input value `x[i]`.
+pub(crate) fn non_finite_input<M: Model>(x: &[f32], i: usize) -> Error {
+    let per = <M::Input as Shape>::LEN;
+    Error::data(format!(
+        "input value {} of sample {} is {} (inputs must be finite)",
+        i % per,
+        i / per,
+        x[i]
+    ))
+}
+
+/// Validates the length of samples against `M::Input` (not their values); returns how many
+/// samples `x` holds.
+pub(crate) fn check_input_lengths<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) -> Result<usize> {
     let per = <M::Input as Shape>::LEN;
     let dims = <M::Input as Shape>::dims();
     if let Some(shape) = sample_shape {
@@ -39,14 +60,6 @@ pub(crate) fn check_inputs<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) 
             x.len()
         )));
     }
-    if let Some(i) = first_non_finite(x) {
-        return Err(Error::data(format!(
-            "input value {} of sample {} is {} (inputs must be finite)",
-            i % per,
-            i / per,
-            x[i]
-        )));
-    }
     Ok(x.len() / per)
 }
 
@@ -54,14 +67,7 @@ pub(crate) fn check_inputs<M: Model>(x: &[f32], sample_shape: Option<&[usize]>) 
 /// parallel with the `parallel` feature for large inputs), then the first failing block
 /// element by element: validating a test set costs a fraction of a pass over it.
 fn first_non_finite(x: &[f32]) -> Option<usize> {
-    const BLOCK: usize = 1 << 12;
-    const EXPONENT: u32 = 0x7f80_0000;
-    let bad = |b: &[f32]| {
-        b.iter()
-            .map(|v| u32::from(v.to_bits() & EXPONENT == EXPONENT))
-            .sum::<u32>()
-            != 0
-    };
+    let bad = |b: &[f32]| any_non_finite(b);
     #[cfg(feature = "parallel")]
     let block = if x.len() >= 16 * BLOCK {
         use rayon::prelude::*;
@@ -73,6 +79,47 @@ fn first_non_finite(x: &[f32]) -> Option<usize> {
     let block = x.chunks(BLOCK).position(bad);
     let start = block? * BLOCK;
     x[start..].iter().position(|v| !v.is_finite()).map(|i| start + i)
+}
+
+/// Floats per block of [`first_non_finite`].
+const BLOCK: usize = 1 << 12;
+
+/// Whether `x` holds a NaN or an infinity: a branch-free count of all-ones exponents
+/// (compiled for AVX-512 too, picked at run time).
+fn any_non_finite(x: &[f32]) -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { any_non_finite_avx512(x) };
+    }
+    any_non_finite_body(x)
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn any_non_finite_avx512(x: &[f32]) -> bool {
+    any_non_finite_body(x)
+}
+
+#[inline(always)]
+fn any_non_finite_body(x: &[f32]) -> bool {
+    const EXPONENT: u32 = 0x7f80_0000;
+    x.chunks(BLOCK).any(|b| {
+        b.iter()
+            .map(|v| u32::from(v.to_bits() & EXPONENT == EXPONENT))
+            .sum::<u32>()
+            != 0
+    })
+}
+
+/// The index of the first NaN or infinity in `x`, scanned on this thread (for a slice a
+/// caller is about to compute with: it is then in cache for the computation).
+pub(crate) fn first_non_finite_here(x: &[f32]) -> Option<usize> {
+    if any_non_finite(x) {
+        x.iter().position(|v| !v.is_finite())
+    } else {
+        None
+    }
 }
 
 /// Validates a dataset for model `M` trained on `heads` (one per output): the inputs,
