@@ -145,8 +145,11 @@ fn usable() -> bool {
 /// which thread ran `a`.
 pub fn join<A: FnOnce() + Send, B: FnOnce()>(a: A, b: B) {
     if !usable() || OWNED.swap(true, Ordering::Acquire) {
-        b();
-        a();
+        let mine = std::panic::catch_unwind(core::panic::AssertUnwindSafe(b));
+        let theirs = std::panic::catch_unwind(core::panic::AssertUnwindSafe(a));
+        if let Err(e) = mine.and(theirs) {
+            std::panic::resume_unwind(e);
+        }
         return;
     }
     let job = Job {
