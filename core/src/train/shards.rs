@@ -33,6 +33,8 @@ pub(crate) fn shard_rows(batch: usize, n: usize, s: usize) -> Range<usize> {
 
 /// Per-shard buffers, reused from step to step.
 pub(crate) struct Shard<M: Model> {
+    /// The shard's input rows, gathered by its own thread (then in its core's cache).
+    pub x: Vec<f32>,
     pub ws: Vec<f32>,
     pub grads: Box<M>,
     /// The gradient of the loss with respect to the output rows (in evaluation: the
@@ -56,6 +58,7 @@ impl<M: Model> Shard<M> {
     /// A shard for `heads` outputs and metric states of `state_lens` values.
     pub(crate) fn new(state_lens: impl Iterator<Item = usize>, heads: usize) -> Self {
         Shard {
+            x: Vec::new(),
             ws: Vec::new(),
             grads: boxed_zeroed(),
             dy: Vec::new(),

@@ -32,9 +32,8 @@ pub struct Trainer<M: Model, O: Optimizer, L: Objective> {
     compiled: Vec<CompiledMetric>,
     setup_error: Option<(&'static str, String)>,
     shards: Vec<Shard<M>>,
-    /// Reused batch buffers: inputs, each output's class labels or target values,
-    /// per-sample weights.
-    xb: Vec<f32>,
+    /// Reused batch buffers: each output's class labels or target values, per-sample
+    /// weights (inputs are gathered per shard).
     targets: Vec<BatchTargets>,
     sample_weights: Vec<f32>,
     /// Non-trainable parameters saved around the optimizer step.
@@ -89,7 +88,6 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
             compiled,
             setup_error,
             shards: Vec::new(),
-            xb: Vec::new(),
             sample_weights: Vec::new(),
             frozen: Vec::new(),
             tensors,
@@ -453,11 +451,7 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
         let in_len = <M::Input as Shape>::LEN;
         let out_len = <M::Output as Shape>::LEN;
 
-        // Gather the batch into reused buffers.
-        self.xb.clear();
-        for &i in idx {
-            self.xb.extend_from_slice(&data.x[i * in_len..(i + 1) * in_len]);
-        }
+        // Gather the targets into reused buffers (each shard gathers its own inputs).
         for (k, bt) in self.targets.iter_mut().enumerate() {
             match data.y.part(k) {
                 Target::Classes(c) => {
@@ -511,13 +505,19 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
         let model = &*self.model;
         let objective = &self.loss;
         let (heads, compiled) = (&self.heads, &self.compiled);
-        let (xb, targets, sample_weights) = (&self.xb, &self.targets, &self.sample_weights);
+        let (targets, sample_weights) = (&self.targets, &self.sample_weights);
         let weighted = weights.is_some();
         let step = self.steps_done;
         for_each_shard(&mut self.shards, n, |s, sh| {
             let rows = shard_rows(b, n, s);
             let bs = rows.len();
-            let x = &xb[rows.start * in_len..rows.end * in_len];
+            // The shard's rows of the batch, copied in parallel by the shards' threads.
+            let mut xs = core::mem::take(&mut sh.x);
+            xs.clear();
+            for &i in &idx[rows.clone()] {
+                xs.extend_from_slice(&data.x[i * in_len..(i + 1) * in_len]);
+            }
+            let x = &xs[..];
             let sw = weighted.then(|| &sample_weights[rows.clone()]);
             let train = match pass {
                 Pass::Train { seed } => {
@@ -567,6 +567,7 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
                 // The gradients are written, not added: no zeroing pass over them.
                 model.backward_fresh(x, bs, &mut sh.ws, &mut sh.dy[..bs * out_len], &mut sh.grads);
             }
+            sh.x = xs;
         });
 
         if let Pass::Train { .. } = pass {
