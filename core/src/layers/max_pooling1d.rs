@@ -129,22 +129,11 @@ impl<const L: usize, const C: usize, const P: usize, const S: usize, const PAD: 
         cache: &mut [f32],
         dy: &mut [f32],
         dx: Option<&mut [f32]>,
-        grads: &mut Self,
+        _grads: &mut Self,
         batch: usize,
     ) {
         let () = Self::CHECK;
-        match dx {
-            Some(dx) if Self::MASKS_RELU_INPUT => {
-                pooling::max_backward(Axis::UNIT, Self::STEPS, C, cache, dy, dx, batch, Some(y));
-            }
-            mut dx => {
-                // Overlapping windows: the mask's own pass, as by default.
-                self.backward(x, y, cache, dy, dx.as_deref_mut(), grads, batch);
-                if let Some(dx) = dx {
-                    crate::layer::relu_gradient(&x[..batch * <Self::Input as crate::Shape>::LEN], dx);
-                }
-            }
-        }
+        pooling::max_backward_after_relu(Axis::UNIT, Self::STEPS, C, x, y, cache, dy, dx, batch);
     }
 }
 

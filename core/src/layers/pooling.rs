@@ -377,6 +377,30 @@ pub(crate) fn max_backward(
     max_backward_body(h, w, c, argmax, dy, dx, batch, relu_y);
 }
 
+/// [`max_backward`] followed by the gradient of a ReLU that produced the pooling's input
+/// `x`: fused where windows are disjoint, a separate pass over `dx` otherwise. (`y` holds
+/// the pooling's outputs; nothing to do without `dx`.)
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn max_backward_after_relu(
+    h: Axis,
+    w: Axis,
+    c: usize,
+    x: &[f32],
+    y: &[f32],
+    argmax: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    batch: usize,
+) {
+    let Some(dx) = dx else { return };
+    if h.disjoint() && w.disjoint() {
+        max_backward(h, w, c, argmax, dy, dx, batch, Some(y));
+    } else {
+        max_backward(h, w, c, argmax, dy, dx, batch, None);
+        crate::layer::relu_gradient(&x[..batch * h.n * w.n * c], dx);
+    }
+}
+
 /// [`max_backward`] for CPUs with AVX-512F.
 ///
 /// # Safety
