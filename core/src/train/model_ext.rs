@@ -69,11 +69,11 @@ pub trait ModelExt: Model + Sized {
         let slice = (SLICE_SCRATCH / Self::SCRATCH.max(1))
             .max(MIN_SLICE_ROWS)
             .min(batch_size);
-        let run = |xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
+        // Batch `k` of `x` (`xs`) into `ys`.
+        let run = |k: usize, xs: &[f32], ys: &mut [f32], scratch: &mut Vec<f32>| {
             use core::sync::atomic::Ordering::Relaxed;
             let b = xs.len() / in_len;
-            // Where `xs` starts in `x`.
-            let first = (xs.as_ptr().addr() - x.as_ptr().addr()) / core::mem::size_of::<f32>();
+            let first = k * batch_size * in_len;
             let rows = slice.min(b);
             if scratch.len() < (rows + 1) * Self::SCRATCH {
                 scratch.resize((rows + 1) * Self::SCRATCH, 0.0);
@@ -102,17 +102,19 @@ pub trait ModelExt: Model + Sized {
             let per_thread = n.div_ceil(batch_size).div_ceil(rayon::current_num_threads());
             y.par_chunks_mut(batch_size * out_len)
                 .zip(x.par_chunks(batch_size * in_len))
+                .enumerate()
                 .with_min_len(per_thread.max(1))
-                .for_each_init(Vec::new, |scratch, (ys, xs)| run(xs, ys, scratch));
+                .for_each_init(Vec::new, |scratch, (k, (ys, xs))| run(k, xs, ys, scratch));
         }
         #[cfg(not(feature = "parallel"))]
         {
             let mut scratch = Vec::new();
-            for (ys, xs) in y
+            for (k, (ys, xs)) in y
                 .chunks_mut(batch_size * out_len)
                 .zip(x.chunks(batch_size * in_len))
+                .enumerate()
             {
-                run(xs, ys, &mut scratch);
+                run(k, xs, ys, &mut scratch);
             }
         }
         match bad.into_inner() {

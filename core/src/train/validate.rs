@@ -67,25 +67,25 @@ pub(crate) fn check_input_lengths<M: Model>(x: &[f32], sample_shape: Option<&[us
 /// parallel with the `parallel` feature for large inputs), then the first failing block
 /// element by element: validating a test set costs a fraction of a pass over it.
 fn first_non_finite(x: &[f32]) -> Option<usize> {
-    let bad = |b: &[f32]| any_non_finite(b);
     #[cfg(feature = "parallel")]
-    let block = if x.len() >= 16 * BLOCK {
+    if x.len() >= 16 * BLOCK {
         use rayon::prelude::*;
-        x.par_chunks(BLOCK).position_first(bad)
-    } else {
-        x.chunks(BLOCK).position(bad)
-    };
-    #[cfg(not(feature = "parallel"))]
-    let block = x.chunks(BLOCK).position(bad);
-    let start = block? * BLOCK;
+        let start = x.par_chunks(BLOCK).position_first(any_non_finite)? * BLOCK;
+        return first_in_block(x, start);
+    }
+    first_non_finite_here(x)
+}
+
+/// The index of the first NaN or infinity at or after `start`, where block `start` has one.
+fn first_in_block(x: &[f32], start: usize) -> Option<usize> {
     x[start..].iter().position(|v| !v.is_finite()).map(|i| start + i)
 }
 
 /// Floats per block of [`first_non_finite`].
 const BLOCK: usize = 1 << 12;
 
-/// Whether `x` holds a NaN or an infinity: a branch-free count of all-ones exponents
-/// (compiled for AVX-512 too, picked at run time).
+/// Whether the block `x` holds a NaN or an infinity: a branch-free count of all-ones
+/// exponents (compiled for AVX-512 too, picked at run time).
 fn any_non_finite(x: &[f32]) -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if std::is_x86_feature_detected!("avx512f") {
@@ -104,22 +104,18 @@ unsafe fn any_non_finite_avx512(x: &[f32]) -> bool {
 #[inline(always)]
 fn any_non_finite_body(x: &[f32]) -> bool {
     const EXPONENT: u32 = 0x7f80_0000;
-    x.chunks(BLOCK).any(|b| {
-        b.iter()
-            .map(|v| u32::from(v.to_bits() & EXPONENT == EXPONENT))
-            .sum::<u32>()
-            != 0
-    })
+    x.iter()
+        .map(|v| u32::from(v.to_bits() & EXPONENT == EXPONENT))
+        .sum::<u32>()
+        != 0
 }
 
-/// The index of the first NaN or infinity in `x`, scanned on this thread (for a slice a
-/// caller is about to compute with: it is then in cache for the computation).
+/// The index of the first NaN or infinity in `x`, scanned block by block on this thread
+/// (for a slice a caller is about to compute with: it is then in cache for the
+/// computation).
 pub(crate) fn first_non_finite_here(x: &[f32]) -> Option<usize> {
-    if any_non_finite(x) {
-        x.iter().position(|v| !v.is_finite())
-    } else {
-        None
-    }
+    let start = x.chunks(BLOCK).position(any_non_finite)? * BLOCK;
+    first_in_block(x, start)
 }
 
 /// Validates a dataset for model `M` trained on `heads` (one per output): the inputs,
