@@ -294,18 +294,27 @@ impl<'a> Patches<'a> {
     fn positions(&self, first: usize, n: usize, mut put: impl FnMut(usize, usize)) {
         let g = &self.g;
         let per = g.positions();
-        let (mut b, r) = (first / per, first % per);
+        let (b, r) = (first / per, first % per);
         let (mut oi, mut oj) = (r / g.ow, r % g.ow);
+        let (down, right) = (g.sh * g.w * g.c, g.sw * g.c);
+        // The offset of the output row's first window, and of this window.
+        let mut line = b * g.input_len() + oi * down;
+        let mut at = line + oj * right;
         for i in 0..n {
-            put(i, b * g.input_len() + (oi * g.sh * g.w + oj * g.sw) * g.c);
+            put(i, at);
             oj += 1;
+            at += right;
             if oj == g.ow {
                 oj = 0;
                 oi += 1;
+                line += down;
                 if oi == g.oh {
                     oi = 0;
-                    b += 1;
+                    // The next sample's first row: `oh` rows of `down` past the last
+                    // sample's start is not the next sample's start in general.
+                    line = (line - g.oh * down) + g.input_len();
                 }
+                at = line;
             }
         }
     }
