@@ -4,6 +4,8 @@
 mod blocked;
 mod gemv;
 #[cfg(feature = "alloc")]
+mod shallow;
+#[cfg(feature = "alloc")]
 mod simd;
 
 /// Whether an operand is used as stored or transposed.

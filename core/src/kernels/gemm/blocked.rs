@@ -26,6 +26,7 @@
 //! The packing buffer is the calling thread's own (with `std`): allocated on the thread's
 //! first call at its largest size, then reused, so GEMM allocates nothing in steady state.
 
+use super::shallow;
 use super::simd::Simd;
 
 /// Depth block: at most this many terms of each dot product per pass over `C`.
@@ -46,7 +47,7 @@ const PREFETCH_A: usize = 8;
 const DIRECT_MAX_M: usize = 384;
 
 /// Row origins of a gathered `op(A)` fetched at a time (whole strips of every kernel).
-const ROW_BLOCK: usize = 384;
+pub(super) const ROW_BLOCK: usize = 384;
 
 /// `op(A)` read as a gather rather than through strides: element `(i, p)` is at
 /// `row(i) + depth(p)`. A convolution's patch matrix is one, read from the input itself:
@@ -188,35 +189,60 @@ pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize, const GATHER
             b = b.wrapping_add(t.b_rs);
             off += t.a_cs;
         }
-        let alpha = S::splat(t.alpha);
-        let beta = S::splat(t.beta);
-        let last = t.nr - (NV - 1) * S::W;
         for (i, acc) in acc.iter().enumerate() {
-            let c = t.c.add(i * t.ldc);
-            for (v, &x) in acc.iter().enumerate() {
-                let c = c.add(v * S::W);
-                let x = if t.alpha == 1.0 { x } else { S::mul(alpha, x) };
-                let full = v + 1 < NV || last == S::W;
-                let x = if t.beta == 0.0 {
-                    x
-                } else if full {
-                    S::mul_add(beta, S::load(c), x)
-                } else {
-                    S::mul_add(beta, S::load_part(c, last), x)
-                };
-                let x = if t.bias.is_null() {
-                    x
-                } else if full {
-                    S::add(x, S::load(t.bias.add(v * S::W)))
-                } else {
-                    S::add(x, S::load_part(t.bias.add(v * S::W), last))
-                };
-                let x = if t.relu { S::relu(x) } else { x };
-                if full {
-                    S::store(c, x);
-                } else {
-                    S::store_part(c, x, last);
-                }
+            finish_row::<S, NV>(acc, t.c.add(i * t.ldc), t.nr, t.alpha, t.beta, t.bias, t.relu);
+        }
+    }
+}
+
+/// Writes one row of a finished product to the `nr` columns at `c`
+/// (`(NV - 1) · W < nr <= NV · W`): `alpha · acc + beta · c` (`c` unread when `beta == 0`),
+/// then `+ bias` (null for none), then ReLU.
+///
+/// # Safety
+/// `c` must be valid for `nr` reads and writes, `bias` (unless null) for `nr` reads;
+/// `S`'s instructions must be available.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn finish_row<S: Simd, const NV: usize>(
+    acc: &[S::V; NV],
+    c: *mut f32,
+    nr: usize,
+    alpha: f32,
+    beta: f32,
+    bias: *const f32,
+    relu: bool,
+) {
+    // SAFETY: by the caller.
+    unsafe {
+        let last = nr - (NV - 1) * S::W;
+        for (v, &x) in acc.iter().enumerate() {
+            let c = c.add(v * S::W);
+            let x = if alpha == 1.0 {
+                x
+            } else {
+                S::mul(S::splat(alpha), x)
+            };
+            let full = v + 1 < NV || last == S::W;
+            let x = if beta == 0.0 {
+                x
+            } else if full {
+                S::mul_add(S::splat(beta), S::load(c), x)
+            } else {
+                S::mul_add(S::splat(beta), S::load_part(c, last), x)
+            };
+            let x = if bias.is_null() {
+                x
+            } else if full {
+                S::add(x, S::load(bias.add(v * S::W)))
+            } else {
+                S::add(x, S::load_part(bias.add(v * S::W), last))
+            };
+            let x = if relu { S::relu(x) } else { x };
+            if full {
+                S::store(c, x);
+            } else {
+                S::store_part(c, x, last);
             }
         }
     }
@@ -506,7 +532,9 @@ unsafe fn gemm_avx512(
 ) {
     // SAFETY: by the caller.
     unsafe {
-        if n <= NARROW_N {
+        if shallow::takes(n, k, 16, alpha, beta) {
+            shallow_avx512(m, n, k, a, b, sb, c, buf, epi)
+        } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
             gemm::<Avx512Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
@@ -531,7 +559,83 @@ unsafe fn gemm_avx2(
     epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi) }
+    unsafe {
+        if shallow::takes(n, k, 8, alpha, beta) {
+            shallow_avx2(m, n, k, a, b, sb, c, buf, epi)
+        } else {
+            gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
+        }
+    }
+}
+
+/// [`shallow::gemm`] for AVX-512, out of line: its registers are its own, so `op(B)` stays
+/// in them.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn shallow_avx512(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+) {
+    // SAFETY: by the caller.
+    unsafe { shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi) }
+}
+
+/// [`shallow::gemm`] for AVX2, out of line.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn shallow_avx2(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+) {
+    // SAFETY: by the caller.
+    unsafe { shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi) }
+}
+
+/// The portable kernel, shallow products apart.
+///
+/// # Safety
+/// As [`gemm`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_portable(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    beta: f32,
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+) {
+    use super::simd::Lanes8;
+    // SAFETY: by the caller.
+    unsafe {
+        if shallow::takes(n, k, Lanes8::W, alpha, beta) {
+            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi)
+        } else {
+            gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
+        }
+    }
 }
 
 /// The instruction sets the running CPU has (detected once by `std`), or, without `std`,
@@ -580,7 +684,7 @@ pub(super) fn run(
                     return gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, epi);
                 }
             }
-            gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
+            gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     });
 }
@@ -652,6 +756,9 @@ pub(super) fn each_kernel(
     // SAFETY: the caller's shapes match the slices; each kernel runs only where detected.
     unsafe {
         run("portable", &|c| {
+            gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
+        });
+        run("portable-tiles", &|c| {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
         });
         #[cfg(target_arch = "x86_64")]
@@ -667,10 +774,10 @@ pub(super) fn each_kernel(
                 });
                 // Both AVX-512 kernels at every width (`gemm_avx512` picks one by `n`).
                 run("avx512-wide", &|c| {
-                    avx512_with::<Avx512Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf)
+                    avx512_with::<Avx512Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
                 });
                 run("avx512-narrow", &|c| {
-                    avx512_with::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf)
+                    avx512_with::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
                 });
             }
         }
@@ -696,7 +803,181 @@ unsafe fn avx512_with<K: Kernel>(
     beta: f32,
     c: *mut f32,
     buf: *mut f32,
+    epi: Epilogue,
 ) {
     // SAFETY: by the caller.
-    unsafe { gemm::<K>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE) }
+    unsafe { gemm::<K>(m, n, k, alpha, a, b, sb, beta, c, buf, epi) }
+}
+
+/// [`gemm`] with the AVX2 kernel (its tiles, whatever the shape).
+///
+/// # Safety
+/// As [`gemm`]; the CPU must have AVX2 and FMA.
+#[cfg(all(test, target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn avx2_tiles(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+) {
+    // SAFETY: by the caller.
+    unsafe { gemm::<Avx2Kernel>(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi) }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    use super::*;
+
+    /// `op(A)` gathered from `x`: row `i` at `rows[i]`, depth `p` at `offs[p]` from it.
+    struct Scattered<'a> {
+        x: &'a [f32],
+        rows: Vec<usize>,
+        offs: Vec<usize>,
+    }
+
+    // SAFETY: every `rows[i] + offs[p]` is inside `x` (checked where built).
+    unsafe impl Gather for Scattered<'_> {
+        fn shape(&self) -> (usize, usize) {
+            (self.rows.len(), self.offs.len())
+        }
+        fn rows(&self, first: usize, out: &mut [*const f32]) {
+            for (o, &r) in out.iter_mut().zip(&self.rows[first..]) {
+                *o = self.x[r..].as_ptr();
+            }
+        }
+        fn depths(&self, first: usize, out: &mut [usize]) {
+            out.copy_from_slice(&self.offs[first..first + out.len()]);
+        }
+    }
+
+    /// Every kernel's result for a plain product (`alpha = 1`, `beta = 0`) with the
+    /// epilogue: the shallow path where it applies, and the same kernel's tiles.
+    fn both_paths(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: AOperand<'_>,
+        b: &[f32],
+        sb: (usize, usize),
+        epi: Epilogue,
+    ) -> Vec<(&'static str, Vec<f32>, Vec<f32>)> {
+        let mut buf = Vec::<f32>::with_capacity(BUF_LEN);
+        let p = buf.spare_capacity_mut().as_mut_ptr().cast::<f32>();
+        let buf = p.wrapping_add(p.align_offset(64));
+        let b = b.as_ptr();
+        let mut out = Vec::new();
+        let mut run = |name, fast: &dyn Fn(*mut f32), tiles: &dyn Fn(*mut f32)| {
+            let (mut x, mut y) = (alloc::vec![f32::NAN; m * n], alloc::vec![f32::NAN; m * n]);
+            fast(x.as_mut_ptr());
+            tiles(y.as_mut_ptr());
+            out.push((name, x, y));
+        };
+        // SAFETY: the caller's shapes match the operands; each kernel runs only where
+        // detected.
+        unsafe {
+            run(
+                "portable",
+                &|c| gemm_portable(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                &|c| gemm::<PortableKernel>(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+            );
+            #[cfg(target_arch = "x86_64")]
+            {
+                if has(false) {
+                    run(
+                        "avx2",
+                        &|c| gemm_avx2(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                        &|c| avx2_tiles(m, n, k, a, b, sb, c, buf, epi),
+                    );
+                }
+                if has(true) {
+                    run(
+                        "avx512",
+                        &|c| gemm_avx512(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                        &|c| avx512_with::<Avx512Narrow>(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn shallow_products_give_the_bits_of_the_tiles() {
+        let mut rng = crate::Rng::new(21);
+        // Values of both signs, some exactly zero, some not finite: ReLU, signed zeros and
+        // NaN must come out as the tiles make them.
+        let mut value = || match rng.below(16) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f32::NAN,
+            3 => f32::INFINITY,
+            _ => rng.uniform_range(-1.0, 1.0),
+        };
+        let x: Vec<f32> = (0..4096).map(|_| value()).collect();
+        let b: Vec<f32> = (0..shallow::MAX_K * 40).map(|_| value()).collect();
+        let bias: Vec<f32> = (0..40).map(|_| value()).collect();
+        // Bits, every NaN as one: which NaN an operation on two of them returns depends on
+        // the order the compiler gives their operands (Rust leaves NaN payloads open).
+        let bits = |v: &[f32]| {
+            v.iter()
+                .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                .collect::<Vec<_>>()
+        };
+        let mut taken = 0;
+        for k in 1..=shallow::MAX_K + 1 {
+            for n in [1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
+                for m in [1, 3, 13, 40] {
+                    let rows: Vec<usize> = (0..m).map(|i| (i * 97 + k * 13) % 2000).collect();
+                    let offs: Vec<usize> = (0..k).map(|p| (p * 29 + n) % 2000).collect();
+                    let gathered = Scattered { x: &x, rows, offs };
+                    let operands = [
+                        AOperand::Strided(x.as_ptr(), (k, 1)),
+                        AOperand::Strided(x.as_ptr(), (1, m)),
+                        AOperand::Gather(&gathered),
+                    ];
+                    for a in operands {
+                        for sb in [(n, 1), (1, k)] {
+                            for (with_bias, relu) in
+                                [(false, false), (false, true), (true, false), (true, true)]
+                            {
+                                let epi = Epilogue {
+                                    bias: if with_bias {
+                                        bias.as_ptr()
+                                    } else {
+                                        core::ptr::null()
+                                    },
+                                    relu,
+                                };
+                                for (kernel, fast, tiles) in both_paths(m, n, k, a, &b, sb, epi) {
+                                    let (fast, tiles) = (bits(&fast), bits(&tiles));
+                                    let first = fast.iter().zip(&tiles).position(|(x, y)| x != y);
+                                    assert_eq!(
+                                        first, None,
+                                        "{kernel}: {m}x{n}x{k} {sb:?} bias {with_bias} relu {relu}"
+                                    );
+                                    taken += usize::from(shallow::takes(
+                                        n,
+                                        k,
+                                        if kernel == "avx512" { 16 } else { 8 },
+                                        1.0,
+                                        0.0,
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(taken > 0);
+    }
 }

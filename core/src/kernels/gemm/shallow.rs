@@ -1,0 +1,279 @@
+//! Products too shallow and narrow for register tiles: a first convolution over one
+//! channel has depth 9 (3 × 3 taps) and 32 filters. A tile of the blocked GEMM spends as
+//! much on its setup and its burst of stores as on so few depth steps; here `op(B)`
+//! (at most [`MAX_K`] rows of `NV` vectors, packed once per call) stays in registers, and
+//! each row of `C` costs `k` broadcasts, `k · NV` fused multiply-adds and `NV` stores.
+//!
+//! Each element of `C` gets the same operations in the same order as in a tile (products
+//! accumulated from zero in depth order, then `+ bias`, then ReLU), so the results keep
+//! their bits whichever path computes them.
+
+use super::blocked::{AOperand, Epilogue, ROW_BLOCK};
+use super::simd::Simd;
+
+/// Deepest product taken here (`k`); wider than `2 · W` columns is never taken.
+pub(super) const MAX_K: usize = 9;
+
+/// Whether [`gemm`] takes this product: shallow, at most two vectors wide, and a plain
+/// `C = op(A) · op(B)` (plus the epilogue), as forward passes are.
+pub(super) fn takes(n: usize, k: usize, w: usize, alpha: f32, beta: f32) -> bool {
+    k <= MAX_K && n <= 2 * w && alpha == 1.0 && beta == 0.0
+}
+
+/// `c = op(a) · op(b)`, then the epilogue, one row of `c` (`m × n`, row-major) at a
+/// time, after packing `op(b)` (strides `sb`) into `buf` as one zero-padded sliver.
+///
+/// # Safety
+/// [`takes`] must hold; `a` must be readable at every element of `op(A)` (`m × k`), `b`
+/// at every element of `op(B)` (`k × n`) through `sb`, `c` writable for `m · n`, `buf`
+/// for `k · 2W` floats, a non-null bias readable for `n`; `S`'s instructions must be
+/// available.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm<S: Rows>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    (brs, bcs): (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+) {
+    debug_assert!(takes(n, k, S::W, 1.0, 0.0));
+    // SAFETY: by the caller.
+    unsafe {
+        pack_sliver::<S>(k, n, b, brs, bcs, buf);
+        if n <= S::W {
+            run::<S, 1>(m, n, k, a, buf, c, epi)
+        } else {
+            run::<S, 2>(m, n, k, a, buf, c, epi)
+        }
+    }
+}
+
+/// Copies `op(B)` (`k × n`, strides `brs`, `bcs`) to `dst` as `k` rows of `n` rounded up to
+/// whole vectors, zero-padded.
+///
+/// # Safety
+/// As [`gemm`].
+#[inline(always)]
+unsafe fn pack_sliver<S: Simd>(k: usize, n: usize, b: *const f32, brs: usize, bcs: usize, dst: *mut f32) {
+    let width = n.next_multiple_of(S::W);
+    // SAFETY: by the caller.
+    unsafe {
+        for p in 0..k {
+            for j in 0..width {
+                *dst.add(p * width + j) = if j < n { *b.add(p * brs + j * bcs) } else { 0.0 };
+            }
+        }
+    }
+}
+
+/// [`gemm`] once `op(B)` is packed, `(NV - 1) · W < n <= NV · W`.
+///
+/// # Safety
+/// As [`gemm`], with `b` the packed sliver.
+#[inline(always)]
+unsafe fn run<S: Rows, const NV: usize>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    c: *mut f32,
+    epi: Epilogue,
+) {
+    // SAFETY: by the caller.
+    unsafe {
+        // The depth as a constant: the loop is unrolled and `op(B)` stays in registers.
+        // Each depth is a function of its own: inlined into one, they tripled the
+        // compiler's time on this crate.
+        macro_rules! depths {
+            ($($k:literal)*) => {
+                match k {
+                    $($k => S::rows::<NV, $k>(m, n, a, b, c, epi),)*
+                    _ => unreachable!(),
+                }
+            };
+        }
+        depths!(1 2 3 4 5 6 7 8 9)
+    }
+}
+
+/// The instruction sets [`gemm`] runs on: [`each`] compiled for the set, out of line.
+pub(super) trait Rows: Simd {
+    /// [`each`] for this instruction set.
+    ///
+    /// # Safety
+    /// As [`each`].
+    unsafe fn rows<const NV: usize, const K: usize>(
+        m: usize,
+        n: usize,
+        a: AOperand<'_>,
+        b: *const f32,
+        c: *mut f32,
+        epi: Epilogue,
+    );
+}
+
+/// Implements [`Rows`] for `$s` through the function `$f`, compiled with `$features`.
+macro_rules! rows {
+    ($s:ty, $f:ident $(, $features:literal)?) => {
+        $(#[target_feature(enable = $features)])?
+        #[inline(never)]
+        unsafe fn $f<const NV: usize, const K: usize>(
+            m: usize,
+            n: usize,
+            a: AOperand<'_>,
+            b: *const f32,
+            c: *mut f32,
+            epi: Epilogue,
+        ) {
+            // SAFETY: by the caller.
+            unsafe { each::<$s, NV, K>(m, n, a, b, c, epi) }
+        }
+
+        impl Rows for $s {
+            #[inline(always)]
+            unsafe fn rows<const NV: usize, const K: usize>(
+                m: usize,
+                n: usize,
+                a: AOperand<'_>,
+                b: *const f32,
+                c: *mut f32,
+                epi: Epilogue,
+            ) {
+                // SAFETY: by the caller (who checked the instruction set).
+                unsafe { $f::<NV, K>(m, n, a, b, c, epi) }
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+rows!(super::simd::Avx512, rows_avx512, "avx512f,avx2,fma");
+#[cfg(target_arch = "x86_64")]
+rows!(super::simd::Avx2, rows_avx2, "avx2,fma");
+rows!(super::simd::Lanes8, rows_portable);
+
+/// [`run`] for depth `K`.
+///
+/// # Safety
+/// As [`run`].
+#[inline(always)]
+unsafe fn each<S: Simd, const NV: usize, const K: usize>(
+    m: usize,
+    n: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    c: *mut f32,
+    epi: Epilogue,
+) {
+    // SAFETY: by the caller.
+    unsafe {
+        let p = Product::<S, NV, K>::new(n, b, epi.bias);
+        // The loop below is instantiated for each epilogue, so that no test is left in it.
+        match (epi.bias.is_null(), epi.relu) {
+            (true, false) => p.rows::<false, false>(m, a, c),
+            (true, true) => p.rows::<false, true>(m, a, c),
+            (false, false) => p.rows::<true, false>(m, a, c),
+            (false, true) => p.rows::<true, true>(m, a, c),
+        }
+    }
+}
+
+/// `op(B)` and the bias in registers.
+struct Product<S: Simd, const NV: usize, const K: usize> {
+    b: [[S::V; NV]; K],
+    bias: [S::V; NV],
+    n: usize,
+}
+
+impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
+    /// # Safety
+    /// As [`gemm`].
+    #[inline(always)]
+    unsafe fn new(n: usize, b: *const f32, bias: *const f32) -> Self {
+        // SAFETY: by the caller.
+        unsafe {
+            let zero = S::splat(0.0);
+            let last = n - (NV - 1) * S::W;
+            Product {
+                b: core::array::from_fn(|p| core::array::from_fn(|v| S::load(b.add((p * NV + v) * S::W)))),
+                bias: core::array::from_fn(|v| {
+                    if bias.is_null() {
+                        zero
+                    } else if v + 1 < NV || last == S::W {
+                        S::load(bias.add(v * S::W))
+                    } else {
+                        S::load_part(bias.add(v * S::W), last)
+                    }
+                }),
+                n,
+            }
+        }
+    }
+
+    /// Every row of `C`: each row's origin in `op(A)` fetched a block at a time, its
+    /// depth offsets once.
+    ///
+    /// # Safety
+    /// As [`gemm`].
+    #[inline(always)]
+    unsafe fn rows<const BIAS: bool, const RELU: bool>(&self, m: usize, a: AOperand<'_>, c: *mut f32) {
+        // SAFETY: by the caller.
+        unsafe {
+            let mut offs = [0usize; K];
+            match a {
+                AOperand::Strided(_, (_, cs)) => offs.iter_mut().enumerate().for_each(|(p, o)| *o = p * cs),
+                AOperand::Gather(g) => g.depths(0, &mut offs),
+            }
+            let mut rows = [core::ptr::null::<f32>(); ROW_BLOCK];
+            let mut i0 = 0;
+            while i0 < m {
+                let block = &mut rows[..ROW_BLOCK.min(m - i0)];
+                match a {
+                    AOperand::Strided(a, (rs, _)) => block
+                        .iter_mut()
+                        .enumerate()
+                        .for_each(|(i, r)| *r = a.wrapping_add((i0 + i) * rs)),
+                    AOperand::Gather(g) => g.rows(i0, block),
+                }
+                for (i, &row) in block.iter().enumerate() {
+                    self.row::<BIAS, RELU>(|p| *row.add(offs[p]), c.add((i0 + i) * self.n));
+                }
+                i0 += block.len();
+            }
+        }
+    }
+
+    /// One row of `C` at `c`, element `p` of the row of `op(A)` being `a(p)`.
+    ///
+    /// # Safety
+    /// As [`gemm`].
+    #[inline(always)]
+    unsafe fn row<const BIAS: bool, const RELU: bool>(&self, a: impl Fn(usize) -> f32, c: *mut f32) {
+        // SAFETY: by the caller.
+        unsafe {
+            let mut acc = [S::splat(0.0); NV];
+            for (p, bp) in self.b.iter().enumerate() {
+                let x = S::splat(a(p));
+                for v in 0..NV {
+                    acc[v] = S::mul_add(x, bp[v], acc[v]);
+                }
+            }
+            let last = self.n - (NV - 1) * S::W;
+            for (v, &x) in acc.iter().enumerate() {
+                let x = if BIAS { S::add(x, self.bias[v]) } else { x };
+                let x = if RELU { S::relu(x) } else { x };
+                if v + 1 < NV || last == S::W {
+                    S::store(c.add(v * S::W), x);
+                } else {
+                    S::store_part(c.add(v * S::W), x, last);
+                }
+            }
+        }
+    }
+}
