@@ -80,6 +80,13 @@ impl Axis {
         (lo, hi)
     }
 
+    /// Whether every window lies inside the input with all its cells (no padding) and
+    /// windows do not overlap: `valid` pooling with strides at least the window (Keras's
+    /// default strides are the window).
+    pub(crate) const fn tiles(self) -> bool {
+        self.pad == 0 && self.stride >= self.pool && (self.out - 1) * self.stride + self.pool <= self.n
+    }
+
     /// Whether windows do not overlap (each input cell is in at most one).
     pub(crate) const fn disjoint(self) -> bool {
         self.stride >= self.pool
@@ -107,6 +114,60 @@ impl Axis {
 #[inline(always)]
 fn takes(v: f32, best: f32) -> bool {
     v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// Inference max pooling where [`Axis::tiles`] holds on both axes and channels come in
+/// whole groups of [`LANES`]: the windows' maxima, each cell compared in the order of
+/// [`max_forward_body`]'s general loop (so the same bits), with no per-window bounds.
+#[inline(always)]
+fn max_tiles(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize) {
+    let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    let (down, right) = (h.stride * w.n * c, w.stride * c);
+    for (xs, ys) in x
+        .chunks_exact(in_len)
+        .zip(y.chunks_exact_mut(out_len))
+        .take(batch)
+    {
+        for (oh, ys) in ys.chunks_exact_mut(w.out * c).enumerate() {
+            for (ow, ys) in ys.chunks_exact_mut(c).enumerate() {
+                // The window, from its first cell to its last.
+                let win = &xs[oh * down + ow * right..][..((h.pool - 1) * w.n + w.pool - 1) * c + c];
+                for (g, out) in ys.chunks_exact_mut(LANES).enumerate() {
+                    let lanes = |i: usize, j: usize| -> [f32; LANES] {
+                        win[(i * w.n + j) * c + g * LANES..][..LANES]
+                            .try_into()
+                            .expect("a whole group of channels")
+                    };
+                    // `takes` without its NaN test: a larger value replaces the maximum
+                    // (one `max` instruction where `v > m ? v : m` is one); whether any
+                    // cell is NaN is tracked apart, and only then is the window redone
+                    // with `takes`, for the first NaN's bits.
+                    let mut m = lanes(0, 0);
+                    let mut nan = [false; LANES];
+                    for i in 0..h.pool {
+                        for j in 0..w.pool {
+                            let v = lanes(i, j);
+                            for ((m, nan), v) in m.iter_mut().zip(&mut nan).zip(v) {
+                                *nan |= v.is_nan();
+                                *m = if v > *m { v } else { *m };
+                            }
+                        }
+                    }
+                    if nan.contains(&true) {
+                        m = lanes(0, 0);
+                        for i in 0..h.pool {
+                            for j in 0..w.pool {
+                                for (m, v) in m.iter_mut().zip(lanes(i, j)) {
+                                    *m = if takes(v, *m) { v } else { *m };
+                                }
+                            }
+                        }
+                    }
+                    out.copy_from_slice(&m);
+                }
+            }
+        }
+    }
 }
 
 /// The `c` values at row `i`, column `j` of a sample `w` columns wide.
@@ -253,6 +314,9 @@ fn max_forward_body(
     group_max: impl Fn(&[f32], Window) -> ([f32; LANES], [f32; LANES]),
 ) {
     let (in_len, out_len) = (h.n * w.n * c, h.out * w.out * c);
+    if argmax.is_none() && h.tiles() && w.tiles() && c.is_multiple_of(LANES) {
+        return max_tiles(h, w, c, x, y, batch);
+    }
     for b in 0..batch {
         let xs = &x[b * in_len..][..in_len];
         for oh in 0..h.out {
@@ -729,6 +793,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Inference over whole, disjoint windows (`max_tiles`) gives the values of the general
+    /// loop (which training's argmax takes), bit for bit: ties, signed zeros, and the first
+    /// of two different NaNs in a window.
+    #[test]
+    fn whole_disjoint_windows_give_the_general_loops_bits() {
+        let mut rng = crate::Rng::new(11);
+        let pick = [1.0, 2.0, 2.0, -0.0, 0.0, -3.0, f32::NAN, -f32::NAN];
+        let geometries = [(6, 2, 2), (7, 2, 2), (7, 3, 3), (8, 2, 3), (5, 1, 1)];
+        let mut fast = 0;
+        for &(hn, hp, hs) in &geometries {
+            for &(wn, wp, ws) in &geometries {
+                let (h, w) = (axis(hn, hp, hs, false), axis(wn, wp, ws, false));
+                for c in [LANES, 3 * LANES, LANES + 1] {
+                    let batch = 2;
+                    let x: Vec<f32> = (0..batch * h.n * w.n * c)
+                        .map(|_| pick[rng.below(pick.len() as u64) as usize])
+                        .collect();
+                    let out = batch * h.out * w.out * c;
+                    let (mut y, mut want) = (alloc::vec![f32::NAN; out], alloc::vec![f32::NAN; out]);
+                    max_forward(h, w, c, &x, &mut y, None, batch);
+                    let mut argmax = alloc::vec![0.0; out];
+                    max_forward(h, w, c, &x, &mut want, Some(&mut argmax), batch);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&y), bits(&want), "{h:?} {w:?} c {c}");
+                    fast += usize::from(h.tiles() && w.tiles() && c.is_multiple_of(LANES));
+                }
+            }
+        }
+        assert_eq!(fast, 2 * geometries.len() * geometries.len());
     }
 
     #[test]
