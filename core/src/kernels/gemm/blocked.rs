@@ -533,7 +533,7 @@ unsafe fn gemm_avx512(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 16, alpha, beta) {
-            shallow_avx512(m, n, k, a, b, sb, c, buf, epi)
+            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi)
         } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
@@ -561,52 +561,11 @@ unsafe fn gemm_avx2(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 8, alpha, beta) {
-            shallow_avx2(m, n, k, a, b, sb, c, buf, epi)
+            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi)
         } else {
             gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     }
-}
-
-/// [`shallow::gemm`] for AVX-512, out of line: its registers are its own, so `op(B)` stays
-/// in them.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn shallow_avx512(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: AOperand<'_>,
-    b: *const f32,
-    sb: (usize, usize),
-    c: *mut f32,
-    buf: *mut f32,
-    epi: Epilogue,
-) {
-    // SAFETY: by the caller.
-    unsafe { shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi) }
-}
-
-/// [`shallow::gemm`] for AVX2, out of line.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn shallow_avx2(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: AOperand<'_>,
-    b: *const f32,
-    sb: (usize, usize),
-    c: *mut f32,
-    buf: *mut f32,
-    epi: Epilogue,
-) {
-    // SAFETY: by the caller.
-    unsafe { shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi) }
 }
 
 /// The portable kernel, shallow products apart.
