@@ -423,7 +423,7 @@ pub(super) unsafe fn gemm<K: Kernel>(
 /// As [`gemm`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn pack_b<S: Simd>(
+pub(super) unsafe fn pack_b<S: Simd>(
     kc: usize,
     nc: usize,
     nr: usize,

@@ -5,10 +5,10 @@
 //! each row of `C` costs `k` broadcasts, `k · NV` fused multiply-adds and `NV` stores.
 //!
 //! Each element of `C` gets the same operations in the same order as in a tile (products
-//! accumulated from zero in depth order, then `+ bias`, then ReLU), so the results keep
-//! their bits whichever path computes them.
+//! accumulated from zero in depth order, then the tiles' own epilogue, `finish_row`), so
+//! the results keep their bits whichever path computes them.
 
-use super::blocked::{AOperand, Epilogue, ROW_BLOCK};
+use super::blocked::{finish_row, pack_b, AOperand, Epilogue, ROW_BLOCK};
 use super::simd::Simd;
 
 /// Deepest product taken here (`k`); wider than `2 · W` columns is never taken.
@@ -44,29 +44,12 @@ pub(super) unsafe fn gemm<S: Rows>(
     debug_assert!(takes(n, k, S::W, 1.0, 0.0));
     // SAFETY: by the caller.
     unsafe {
-        pack_sliver::<S>(k, n, b, brs, bcs, buf);
+        // One sliver as wide as the product.
+        pack_b::<S>(k, n, n, b, brs, bcs, buf);
         if n <= S::W {
             run::<S, 1>(m, n, k, a, buf, c, epi)
         } else {
             run::<S, 2>(m, n, k, a, buf, c, epi)
-        }
-    }
-}
-
-/// Copies `op(B)` (`k × n`, strides `brs`, `bcs`) to `dst` as `k` rows of `n` rounded up to
-/// whole vectors, zero-padded.
-///
-/// # Safety
-/// As [`gemm`].
-#[inline(always)]
-unsafe fn pack_sliver<S: Simd>(k: usize, n: usize, b: *const f32, brs: usize, bcs: usize, dst: *mut f32) {
-    let width = n.next_multiple_of(S::W);
-    // SAFETY: by the caller.
-    unsafe {
-        for p in 0..k {
-            for j in 0..width {
-                *dst.add(p * width + j) = if j < n { *b.add(p * brs + j * bcs) } else { 0.0 };
-            }
         }
     }
 }
@@ -184,11 +167,11 @@ unsafe fn each<S: Simd, const NV: usize, const K: usize>(
     }
 }
 
-/// `op(B)` and the bias in registers.
+/// `op(B)` in registers, and the epilogue.
 struct Product<S: Simd, const NV: usize, const K: usize> {
     b: [[S::V; NV]; K],
-    bias: [S::V; NV],
     n: usize,
+    bias: *const f32,
 }
 
 impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
@@ -198,20 +181,10 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
     unsafe fn new(n: usize, b: *const f32, bias: *const f32) -> Self {
         // SAFETY: by the caller.
         unsafe {
-            let zero = S::splat(0.0);
-            let last = n - (NV - 1) * S::W;
             Product {
                 b: core::array::from_fn(|p| core::array::from_fn(|v| S::load(b.add((p * NV + v) * S::W)))),
-                bias: core::array::from_fn(|v| {
-                    if bias.is_null() {
-                        zero
-                    } else if v + 1 < NV || last == S::W {
-                        S::load(bias.add(v * S::W))
-                    } else {
-                        S::load_part(bias.add(v * S::W), last)
-                    }
-                }),
                 n,
+                bias,
             }
         }
     }
@@ -264,16 +237,9 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                     acc[v] = S::mul_add(x, bp[v], acc[v]);
                 }
             }
-            let last = self.n - (NV - 1) * S::W;
-            for (v, &x) in acc.iter().enumerate() {
-                let x = if BIAS { S::add(x, self.bias[v]) } else { x };
-                let x = if RELU { S::relu(x) } else { x };
-                if v + 1 < NV || last == S::W {
-                    S::store(c.add(v * S::W), x);
-                } else {
-                    S::store_part(c.add(v * S::W), x, last);
-                }
-            }
+            // The tiles' own epilogue, its tests constant here.
+            let bias = if BIAS { self.bias } else { core::ptr::null() };
+            finish_row::<S, NV>(&acc, c, self.n, 1.0, 0.0, bias, RELU);
         }
     }
 }
