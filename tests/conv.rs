@@ -744,3 +744,163 @@ fn relu_gradients_applied_by_max_pooling_keep_the_bits() {
         check_fresh_gradients(&*FusedNet::new(seed), seed);
     }
 }
+
+model! {
+    /// Convolutions whose outputs max pooling reads in part: an odd row left out, windows
+    /// with gaps between them, a ReLU and a tanh.
+    struct PooledNet: Input<15, 14, 3> {
+        c1: Conv2D(8, 3, activation = relu),
+        p1: MaxPooling2D(2),
+        c2: Conv2D(16, 2, activation = tanh),
+        p2: MaxPooling2D(2, strides = 3),
+        flat: Flatten,
+        out: Dense(4),
+    }
+}
+
+model! {
+    /// Pairs the computed-in-full path takes: a padded convolution, overlapping windows,
+    /// padded windows after a layer other than a convolution, and a pooling after dropout.
+    struct PooledFallbacks: Input<9, 8, 2> {
+        c1: Conv2D(4, 3, padding = same, activation = relu),
+        p1: MaxPooling2D(2),
+        c2: Conv2D(5, 2, activation = relu),
+        p2: MaxPooling2D(2, strides = 1),
+        bn: BatchNormalization(),
+        p3: MaxPooling2D(2, padding = same),
+        drop: Dropout(0.5),
+        p4: MaxPooling2D(1),
+        flat: Flatten,
+        out: Dense(3),
+    }
+}
+
+model! {
+    /// A pooling as the last layer: the pair writes the model's output.
+    struct PooledLast: Input<7, 6, 2> {
+        c: Conv2D(3, 2, activation = relu),
+        p: MaxPooling2D(2),
+    }
+}
+
+/// One layer's inference forward, on its own.
+fn layer_forward<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
+    let mut y = vec![f32::NAN; batch * <L::Output as Shape>::LEN];
+    let mut scratch = vec![0.0; batch * L::SCRATCH];
+    layer.forward(x, &mut y, &mut scratch, batch);
+    y
+}
+
+/// A model with random biases and moving statistics, and `batch` random inputs.
+fn pooled_case<M: Model>(seed: u64, batch: usize) -> (Box<M>, Vec<f32>) {
+    let mut rng = Rng::new(seed);
+    let mut model = boxed_zeroed::<M>();
+    model.init_with(&mut rng);
+    for v in model.flat_mut() {
+        if *v == 0.0 || *v == 1.0 {
+            *v = rng.uniform_range(0.2, 1.0);
+        }
+    }
+    let x = (0..batch * <M::Input as Shape>::LEN)
+        .map(|_| rng.uniform_range(-1.5, 1.5))
+        .collect();
+    (model, x)
+}
+
+/// The model's inference forward, with exactly the scratch it declares.
+fn model_forward<M: Model>(model: &M, x: &[f32], batch: usize) -> Vec<f32> {
+    let mut y = vec![f32::NAN; batch * <M::Output as Shape>::LEN];
+    let mut scratch = vec![f32::NAN; batch * M::SCRATCH];
+    model.forward_batch(x, &mut y, batch, &mut scratch);
+    y
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// A layer followed by `MaxPooling2D` runs as one step at inference
+/// (`Layer::forward_max_pooled`); a convolution then computes only the positions the
+/// windows cover. The outputs keep the bits of the layers run one by one.
+#[test]
+fn pooled_inference_steps_keep_the_bits_of_the_layers() {
+    for (seed, batch) in [(1, 1), (2, 3), (3, 7)] {
+        let (m, x) = pooled_case::<PooledNet>(seed, batch);
+        let h = layer_forward(&m.c1, &x, batch);
+        assert!(h.contains(&0.0), "the ReLU gives ties at zero");
+        let h = layer_forward(&m.p1, &h, batch);
+        let h = layer_forward(&m.c2, &h, batch);
+        let h = layer_forward(&m.p2, &h, batch);
+        let want = layer_forward(&m.out, &h, batch);
+        assert_eq!(
+            bits(&model_forward(&*m, &x, batch)),
+            bits(&want),
+            "PooledNet batch {batch}"
+        );
+
+        let (m, x) = pooled_case::<PooledFallbacks>(seed, batch);
+        let h = layer_forward(&m.c1, &x, batch);
+        let h = layer_forward(&m.p1, &h, batch);
+        let h = layer_forward(&m.c2, &h, batch);
+        let h = layer_forward(&m.p2, &h, batch);
+        let h = layer_forward(&m.bn, &h, batch);
+        let h = layer_forward(&m.p3, &h, batch);
+        let h = layer_forward(&m.p4, &h, batch);
+        let want = layer_forward(&m.out, &h, batch);
+        assert_eq!(
+            bits(&model_forward(&*m, &x, batch)),
+            bits(&want),
+            "PooledFallbacks batch {batch}"
+        );
+
+        let (m, x) = pooled_case::<PooledLast>(seed, batch);
+        let h = layer_forward(&m.c, &x, batch);
+        let want = layer_forward(&m.p, &h, batch);
+        assert_eq!(
+            bits(&model_forward(&*m, &x, batch)),
+            bits(&want),
+            "PooledLast batch {batch}"
+        );
+    }
+}
+
+/// `Conv2D::forward_max_pooled` on its own: the bits of `forward` then the pooling, for
+/// whole windows (some positions left out), windows with gaps, a non-ReLU activation, and
+/// NaN and infinite inputs (a NaN spreads to every position whose window reads it).
+#[test]
+fn a_convolution_pools_its_output_with_the_bits_of_the_pooling_layer() {
+    type C1 = Conv2D<9, 11, 3, 20, 2, 3, 1, 1, 1, 1, 8, 9, Valid, Relu>;
+    type P1 = MaxPooling2D<8, 9, 20, 2, 2, 2, 2, 0, 0, 4, 4>;
+    type C2 = Conv2D<9, 11, 3, 17, 3, 2, 2, 1, 1, 1, 4, 10, Valid, Elu>;
+    type P2 = MaxPooling2D<4, 10, 17, 1, 2, 2, 3, 0, 0, 2, 3>;
+    fn check<C: Layer, P: Layer>(windows: &kerust::layers::MaxPoolWindows, specials: bool) -> Vec<f32> {
+        let batch = 3;
+        let mut rng = Rng::new(9);
+        let mut conv = boxed_zeroed::<C>();
+        conv.init(&mut rng);
+        let mut x: Vec<f32> = (0..batch * <C::Input as Shape>::LEN)
+            .map(|_| rng.uniform_range(-1.0, 1.0))
+            .collect();
+        if specials {
+            x[5] = f32::NAN;
+            x[40] = -f32::NAN;
+            x[41] = f32::NAN;
+            x[70] = f32::INFINITY;
+            x[100] = f32::NEG_INFINITY;
+        }
+        let want = layer_forward(&*boxed_zeroed::<P>(), &layer_forward(&*conv, &x, batch), batch);
+        let mut y = vec![0.0; want.len()];
+        let mut scratch = vec![f32::NAN; batch * (<C::Output as Shape>::LEN + C::SCRATCH)];
+        conv.forward_max_pooled(windows, &x, &mut y, &mut scratch, batch);
+        assert_eq!(bits(&y), bits(&want));
+        // The special values reach the pooled output.
+        assert_eq!(specials, y.iter().any(|v| !v.is_finite()));
+        y
+    }
+    for specials in [false, true] {
+        check::<C1, P1>(&P1::WINDOWS, specials);
+        let y = check::<C2, P2>(&P2::WINDOWS, specials);
+        // ReLU turns NaN into 0, ELU keeps it: the windows' NaN path ran.
+        assert_eq!(specials, y.iter().any(|v| v.is_nan()));
+    }
+}

@@ -1,5 +1,6 @@
 //! The [`Layer`] trait: a statically shaped transformation with its own backward pass.
 
+use crate::layers::MaxPoolWindows;
 use crate::{Params, Rng, Shape};
 
 /// The visitor passed to [`Layer::visit_params`]: `(parameter name, shape, values)`. A
@@ -133,6 +134,26 @@ pub trait Layer: Params {
         if let Some(dx) = dx {
             relu_gradient(&x[..batch * <Self::Input as Shape>::LEN], dx);
         }
+    }
+
+    /// Inference forward followed by a 2-D max pooling over `pool`'s windows, into `y`
+    /// (the pooled values): what `model!` runs for a layer followed by a `MaxPooling2D`.
+    /// `scratch` holds `batch * (Output::LEN + SCRATCH)` values.
+    ///
+    /// The default runs [`Layer::forward`] into the scratch, then the pooling. A layer may
+    /// compute only the values the windows cover instead, with the same bits (`Conv2D`
+    /// does, where the windows are whole and disjoint).
+    fn forward_max_pooled(
+        &self,
+        pool: &MaxPoolWindows,
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        batch: usize,
+    ) {
+        let (mid, rest) = scratch.split_at_mut(batch * <Self::Output as Shape>::LEN);
+        self.forward(x, mid, rest, batch);
+        pool.forward(mid, y, batch);
     }
 
     /// Updates non-trainable state (moving statistics) after a training step, from the

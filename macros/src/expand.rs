@@ -38,9 +38,26 @@ pub fn model(m: &Model) -> TokenStream {
     let outs: Vec<usize> = m.layers.iter().map(|l| l.output_len).collect();
     let n = m.layers.len();
 
-    // Inference ping-pong scratch: the widest output except the last one. `check` bounds
-    // every length by `isize::MAX / 8`, so doubling cannot overflow.
-    let max_mid = outs.iter().rev().skip(1).copied().max().unwrap_or(0);
+    // At inference, a layer followed by a `MaxPooling2D` runs as one step with it
+    // (`Layer::forward_max_pooled`): its own output, where it needs one, lies in the layer
+    // scratch.
+    let pooled: Vec<bool> = (0..n)
+        .map(|i| {
+            i + 1 < n
+                && m.layers[i + 1].kind == "MaxPooling2D"
+                && !passes_through(&m.layers[i].decl.kind.to_string())
+        })
+        .collect();
+    // Inference ping-pong scratch: the widest output except the last one and those pooled
+    // in the same step. `check` bounds every length by `isize::MAX / 8`, so doubling cannot
+    // overflow.
+    let max_mid = outs[..n - 1]
+        .iter()
+        .zip(&pooled)
+        .filter(|&(_, &p)| !p)
+        .map(|(&len, _)| len)
+        .max()
+        .unwrap_or(0);
     let scratch = 2 * max_mid;
     // Backward ping-pong gradients: the widest input except the first layer's.
     let max_grad = m.layers.iter().skip(1).map(|l| l.input_len).max().unwrap_or(0);
@@ -82,14 +99,23 @@ pub fn model(m: &Model) -> TokenStream {
     let first_ty = &first.ty;
     let last_ty = &last.ty;
 
-    // Scratch: the two ping-pong buffers, then the largest per-layer scratch.
+    // Scratch: the two ping-pong buffers, then the largest per-layer scratch (with the
+    // layer's output for a layer pooled in the same step).
     let scratch_expr = {
-        let tys = m.layers.iter().map(|l| &l.ty);
+        let needs = m.layers.iter().zip(&pooled).zip(&outs).map(|((l, &p), &len)| {
+            let ty = &l.ty;
+            if p {
+                quote!(#len + <#ty as #kr::Layer>::SCRATCH)
+            } else {
+                quote!(<#ty as #kr::Layer>::SCRATCH)
+            }
+        });
         quote! {{
             let mut __max = 0usize;
             #(
-                if <#tys as #kr::Layer>::SCRATCH > __max {
-                    __max = <#tys as #kr::Layer>::SCRATCH;
+                let __need = #needs;
+                if __need > __max {
+                    __max = __need;
                 }
             )*
             #scratch + __max
@@ -116,6 +142,12 @@ pub fn model(m: &Model) -> TokenStream {
             if i + 1 < n && passes_through(&l.decl.kind.to_string()) {
                 continue;
             }
+            // A `MaxPooling2D` ran in the step of the layer before it.
+            if i > 0 && pooled[i - 1] {
+                continue;
+            }
+            // The layer whose output this step writes.
+            let last = if pooled[i] { i + 1 } else { i };
             let x = match cur {
                 None => quote!(x),
                 Some(b) => {
@@ -124,17 +156,24 @@ pub fn model(m: &Model) -> TokenStream {
                     quote!(&#buf[..batch * #len])
                 }
             };
-            let y = if i == n - 1 {
-                let len = outs[i];
+            let y = if last == n - 1 {
+                let len = outs[last];
                 quote!(&mut y[..batch * #len])
             } else {
                 let next = cur.map_or(0, |b| b + 1);
                 cur = Some(next);
                 let buf = ping(next);
-                let len = outs[i];
+                let len = outs[last];
                 quote!(&mut #buf[..batch * #len])
             };
-            body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, &mut *__ls, batch); });
+            if pooled[i] {
+                let pool = &m.layers[i + 1].ty;
+                body.extend(quote! {
+                    #kr::Layer::forward_max_pooled(&self.#f, &<#pool>::WINDOWS, #x, #y, &mut *__ls, batch);
+                });
+            } else {
+                body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, &mut *__ls, batch); });
+            }
         }
         if n > 1 {
             body.extend(quote! { let _ = (&__s0, &__s1); });

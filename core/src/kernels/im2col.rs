@@ -265,6 +265,52 @@ pub struct Patches<'a> {
     x: &'a [f32],
     batch: usize,
     transposed: bool,
+    pool: Option<PoolOrder>,
+}
+
+/// Output positions taken window by window, for a max pooling over the convolution's output
+/// whose windows lie whole inside it and do not overlap: `oh × ow` windows of `ph × pw`
+/// positions, `sh` rows and `sw` columns apart. Positions are listed sample by sample,
+/// window by window (row-major), and within a window row-major; positions no window covers
+/// are left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOrder {
+    /// Window height and width, in output positions.
+    pub ph: usize,
+    /// See [`PoolOrder::ph`].
+    pub pw: usize,
+    /// Step between windows, down and across.
+    pub sh: usize,
+    /// See [`PoolOrder::sh`].
+    pub sw: usize,
+    /// Windows down and across.
+    pub oh: usize,
+    /// See [`PoolOrder::oh`].
+    pub ow: usize,
+}
+
+impl PoolOrder {
+    /// Positions per window.
+    pub const fn cells(&self) -> usize {
+        self.ph * self.pw
+    }
+
+    /// Positions listed per sample: `oh · ow` windows of [`PoolOrder::cells`].
+    pub const fn positions(&self) -> usize {
+        self.oh * self.ow * self.cells()
+    }
+
+    /// Whether the windows are whole and disjoint inside an output of `oh × ow` positions.
+    pub const fn tiles(&self, oh: usize, ow: usize) -> bool {
+        self.ph > 0
+            && self.pw > 0
+            && self.oh > 0
+            && self.ow > 0
+            && self.sh >= self.ph
+            && self.sw >= self.pw
+            && (self.oh - 1) * self.sh + self.ph <= oh
+            && (self.ow - 1) * self.sw + self.pw <= ow
+    }
 }
 
 #[cfg(feature = "alloc")]
@@ -277,7 +323,26 @@ impl<'a> Patches<'a> {
             x,
             batch,
             transposed: false,
+            pool: None,
         })
+    }
+
+    /// The same patches with their rows (output positions) in `order`: the product's rows
+    /// then come window by window, for a max pooling over consecutive rows. `None` unless
+    /// the windows are whole and disjoint inside the output ([`PoolOrder::tiles`]).
+    pub fn pooled(self, order: PoolOrder) -> Option<Self> {
+        order.tiles(self.g.oh, self.g.ow).then_some(Patches {
+            pool: Some(order),
+            ..self
+        })
+    }
+
+    /// Positions listed per sample.
+    fn per_sample(&self) -> usize {
+        match self.pool {
+            Some(o) => o.positions(),
+            None => self.g.positions(),
+        }
     }
 
     /// The transpose: `patch_len × (batch · positions)`.
@@ -292,6 +357,9 @@ impl<'a> Patches<'a> {
     /// the position's window from the input's start (one division, then counting).
     #[inline(always)]
     fn positions(&self, first: usize, n: usize, mut put: impl FnMut(usize, usize)) {
+        if let Some(o) = self.pool {
+            return self.pooled_positions(o, first, n, put);
+        }
         let g = &self.g;
         let per = g.positions();
         let (b, r) = (first / per, first % per);
@@ -315,6 +383,45 @@ impl<'a> Patches<'a> {
                     line = (line - g.oh * down) + g.input_len();
                 }
                 at = line;
+            }
+        }
+    }
+
+    /// [`Patches::positions`] in `o`'s order (one division, then counting).
+    #[inline(always)]
+    fn pooled_positions(&self, o: PoolOrder, first: usize, n: usize, mut put: impl FnMut(usize, usize)) {
+        let g = &self.g;
+        let (cells, per) = (o.cells(), o.positions());
+        let (b, r) = (first / per, first % per);
+        let (win, cell) = (r / cells, r % cells);
+        let (mut pi, mut pj) = (win / o.ow, win % o.ow);
+        let (mut i, mut j) = (cell / o.pw, cell % o.pw);
+        let (down, right) = (g.sh * g.w * g.c, g.sw * g.c);
+        let mut sample = b * g.input_len();
+        // The offset of a window's first position's window of input.
+        let origin = |sample: usize, pi: usize, pj: usize| sample + pi * o.sh * down + pj * o.sw * right;
+        let mut at = origin(sample, pi, pj) + i * down + j * right;
+        for k in 0..n {
+            put(k, at);
+            j += 1;
+            at += right;
+            if j == o.pw {
+                j = 0;
+                i += 1;
+                at = at - o.pw * right + down;
+                if i == o.ph {
+                    i = 0;
+                    pj += 1;
+                    if pj == o.ow {
+                        pj = 0;
+                        pi += 1;
+                        if pi == o.oh {
+                            pi = 0;
+                            sample += g.input_len();
+                        }
+                    }
+                    at = origin(sample, pi, pj);
+                }
             }
         }
     }
@@ -343,11 +450,13 @@ impl<'a> Patches<'a> {
 
 // SAFETY: for position `i < batch · positions` and tap `t < patch_len`, the offset is
 // `b · input_len + ((oi·sh + ki·dh) · w + oj·sw + kj·dw) · c + ch`, with every window inside
-// the input (`new` checked it), so below `batch · input_len <= x.len()`.
+// the input (`new` checked it), so below `batch · input_len <= x.len()`. In a pool order
+// (`pooled` checked that its windows lie inside the output), each listed position is one
+// of these: `oi = pi · o.sh + i < oh`, `oj = pj · o.sw + j < ow`.
 #[cfg(feature = "alloc")]
 unsafe impl super::gemm::Gather for Patches<'_> {
     fn shape(&self) -> (usize, usize) {
-        let (positions, taps) = (self.batch * self.g.positions(), self.g.patch_len());
+        let (positions, taps) = (self.batch * self.per_sample(), self.g.patch_len());
         if self.transposed {
             (taps, positions)
         } else {
@@ -679,6 +788,106 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 50, "{checked}");
+    }
+
+    #[test]
+    fn pooled_patches_list_the_plain_rows_window_by_window() {
+        use crate::kernels::gemm::Gather;
+        let g = ConvGeometry {
+            h: 13,
+            w: 12,
+            c: 3,
+            kh: 3,
+            kw: 2,
+            sh: 1,
+            sw: 2,
+            dh: 1,
+            dw: 1,
+            pt: 0,
+            pl: 0,
+            oh: 11,
+            ow: 6,
+        };
+        let batch = 3;
+        let x = alloc::vec![0.0; batch * g.input_len()];
+        let plain = Patches::new(&g, &x, batch).expect("windows inside");
+        let row = |p: &Patches, i: usize| {
+            let mut out = [core::ptr::null(); 1];
+            p.rows(i, &mut out);
+            out[0]
+        };
+        // 2×2 windows a step apart (the last output row and column left out), 3×1 windows
+        // with gaps between them, and 1×1 windows (every position, in plain order).
+        for o in [
+            PoolOrder {
+                ph: 2,
+                pw: 2,
+                sh: 2,
+                sw: 2,
+                oh: 5,
+                ow: 3,
+            },
+            PoolOrder {
+                ph: 3,
+                pw: 1,
+                sh: 4,
+                sw: 3,
+                oh: 3,
+                ow: 2,
+            },
+            PoolOrder {
+                ph: 1,
+                pw: 1,
+                sh: 1,
+                sw: 1,
+                oh: 11,
+                ow: 6,
+            },
+        ] {
+            let pooled = plain.pooled(o).expect("whole windows");
+            let m = batch * o.positions();
+            assert_eq!(pooled.shape(), (m, g.patch_len()));
+            let mut want = Vec::new();
+            for b in 0..batch {
+                for pi in 0..o.oh {
+                    for pj in 0..o.ow {
+                        for i in 0..o.ph {
+                            for j in 0..o.pw {
+                                let (oi, oj) = (pi * o.sh + i, pj * o.sw + j);
+                                want.push(row(&plain, (b * g.oh + oi) * g.ow + oj));
+                            }
+                        }
+                    }
+                }
+            }
+            // Fetched from every start, in runs of every length up to 7.
+            for first in 0..m {
+                for n in 1..=7.min(m - first) {
+                    let mut got = alloc::vec![core::ptr::null(); n];
+                    pooled.rows(first, &mut got);
+                    assert_eq!(got, want[first..first + n], "{o:?} from {first}");
+                }
+            }
+        }
+        // Windows reaching past the output, or overlapping, are refused.
+        let past = PoolOrder {
+            ph: 2,
+            pw: 2,
+            sh: 2,
+            sw: 2,
+            oh: 6,
+            ow: 3,
+        };
+        assert!(plain.pooled(past).is_none());
+        let overlapping = PoolOrder {
+            ph: 2,
+            pw: 2,
+            sh: 1,
+            sw: 2,
+            oh: 5,
+            ow: 3,
+        };
+        assert!(plain.pooled(overlapping).is_none());
     }
 
     #[test]

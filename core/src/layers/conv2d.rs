@@ -12,7 +12,7 @@ use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
 #[cfg(feature = "alloc")]
 use crate::kernels::im2col::Patches;
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
-use crate::layers::{activation_grad, is_relu, keeps_pre_activation, BiasVec};
+use crate::layers::{activation_grad, is_relu, keeps_pre_activation, BiasVec, MaxPoolWindows};
 use crate::{Layer, Params, Rng};
 
 /// A convolution's `padding`, as a type: [`Valid`], [`Same`] or (`Conv1D` only)
@@ -267,6 +267,18 @@ impl<
         Self::OP.forward::<A>(self.kernel_flat(), self.bias.values(), x, y, scratch, batch);
     }
 
+    fn forward_max_pooled(
+        &self,
+        pool: &MaxPoolWindows,
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        batch: usize,
+    ) {
+        let () = Self::CHECK;
+        Self::OP.forward_max_pooled::<A>(self.kernel_flat(), self.bias.values(), pool, x, y, scratch, batch);
+    }
+
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {
         let () = Self::CHECK;
         Self::OP.forward_train::<A>(self.kernel_flat(), self.bias.values(), x, y, cache, batch);
@@ -445,6 +457,43 @@ impl ConvOp {
         if !relu {
             A::forward_in_place(&mut y[..n], self.f);
         }
+    }
+
+    /// Inference forward then max pooling over `pool`'s windows into `y`; `scratch` holds
+    /// `batch * (out_len() + scratch_len())` values. Where the patches are read in place and
+    /// the windows are whole and disjoint, the product's rows are the windows' positions,
+    /// window by window, and positions no window covers are never computed: each window's
+    /// maximum is then taken over consecutive rows. Every value has the bits it has
+    /// computed in full, so the pooled values are the same as [`ConvOp::forward`]'s
+    /// pooled.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward_max_pooled<A: Activation>(
+        &self,
+        kernel: &[f32],
+        bias: &[f32],
+        pool: &MaxPoolWindows,
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        batch: usize,
+    ) {
+        #[cfg(feature = "alloc")]
+        if let Some(order) = pool.pool_order(self.g.oh, self.g.ow, self.f) {
+            if let Some(patches) = self.patches(x, batch).and_then(|p| p.pooled(order)) {
+                let (rows, windows) = (batch * order.positions(), batch * order.oh * order.ow);
+                let z = &mut scratch[..rows * self.f];
+                let relu = is_relu::<A>();
+                gemm_gather(self.f, 1.0, &patches, kernel, Op::N, 0.0, z, bias, relu);
+                if !relu {
+                    A::forward_in_place(z, self.f);
+                }
+                pool.forward_cells(z, &mut y[..windows * self.f]);
+                return;
+            }
+        }
+        let (mid, rest) = scratch.split_at_mut(batch * self.out_len());
+        self.forward::<A>(kernel, bias, x, mid, rest, batch);
+        pool.forward(mid, y, batch);
     }
 
     /// Training forward: keeps the patches and the pre-activation in `cache`.

@@ -1,6 +1,7 @@
 //! `MaxPooling2D`: the largest value of each window of an image, per channel.
 
 use super::pooling::{self, Axis, MAX_WINDOW_CELLS};
+use crate::kernels::im2col::PoolOrder;
 use crate::{Layer, Params, Rng};
 
 /// Max pooling over height and width (Keras `MaxPooling2D(pool_size, strides, padding)`),
@@ -95,10 +96,62 @@ impl<
         );
     };
 
+    /// The layer's windows, for [`Layer::forward_max_pooled`] of the layer before it.
+    pub const WINDOWS: MaxPoolWindows = MaxPoolWindows {
+        rows: Self::ROWS,
+        cols: Self::COLS,
+        channels: C,
+    };
+
     /// The layer (it has no parameters).
     pub const fn new() -> Self {
         let () = Self::CHECK;
         MaxPooling2D { _private: () }
+    }
+}
+
+/// The windows of a [`MaxPooling2D`] layer ([`MaxPooling2D::WINDOWS`]): what
+/// [`Layer::forward_max_pooled`] needs to pool the output of the layer before it.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxPoolWindows {
+    rows: Axis,
+    cols: Axis,
+    channels: usize,
+}
+
+impl MaxPoolWindows {
+    /// Max-pools `batch` samples of `x` into `y`, as [`MaxPooling2D`]'s inference forward.
+    ///
+    /// ```
+    /// use kerust::layers::MaxPooling2D;
+    /// let windows = MaxPooling2D::<2, 2, 1, 2, 2, 2, 2, 0, 0, 1, 1>::WINDOWS;
+    /// let mut y = [0.0];
+    /// windows.forward(&[1.0, 4.0, 3.0, 2.0], &mut y, 1);
+    /// assert_eq!(y, [4.0]);
+    /// ```
+    pub fn forward(&self, x: &[f32], y: &mut [f32], batch: usize) {
+        pooling::max_forward(self.rows, self.cols, self.channels, x, y, None, batch);
+    }
+
+    /// Where the windows lie whole and disjoint inside an `h × w × channels` input: the
+    /// order in which to list its positions window by window.
+    pub(crate) fn pool_order(&self, h: usize, w: usize, channels: usize) -> Option<PoolOrder> {
+        let (r, c) = (self.rows, self.cols);
+        let fits = r.n == h && c.n == w && self.channels == channels && r.tiles() && c.tiles();
+        fits.then_some(PoolOrder {
+            ph: r.pool,
+            pw: c.pool,
+            sh: r.stride,
+            sw: c.stride,
+            oh: r.out,
+            ow: c.out,
+        })
+    }
+
+    /// Max-pools `z`, listed window by window in [`MaxPoolWindows::pool_order`], into `y`:
+    /// the bits of [`MaxPoolWindows::forward`] over the whole input.
+    pub(crate) fn forward_cells(&self, z: &[f32], y: &mut [f32]) {
+        pooling::max_cell_groups(self.rows.pool * self.cols.pool, self.channels, z, y);
     }
 }
 
@@ -142,7 +195,7 @@ impl<
 
     fn forward(&self, x: &[f32], y: &mut [f32], _scratch: &mut [f32], batch: usize) {
         let () = Self::CHECK;
-        pooling::max_forward(Self::ROWS, Self::COLS, C, x, y, None, batch);
+        Self::WINDOWS.forward(x, y, batch);
     }
 
     fn forward_train(&self, x: &[f32], y: &mut [f32], cache: &mut [f32], batch: usize, _rng: &mut Rng) {

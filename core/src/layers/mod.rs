@@ -50,7 +50,7 @@ pub use global_max_pooling1d::GlobalMaxPooling1D;
 pub use global_max_pooling2d::GlobalMaxPooling2D;
 pub use layer_normalization::LayerNormalization;
 pub use max_pooling1d::MaxPooling1D;
-pub use max_pooling2d::MaxPooling2D;
+pub use max_pooling2d::{MaxPoolWindows, MaxPooling2D};
 pub use nested::Nested;
 pub use reshape::Reshape;
 pub use separable_conv2d::SeparableConv2D;

@@ -170,6 +170,80 @@ fn max_tiles(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize)
     }
 }
 
+/// Max pooling of values listed window by window: `z` holds, for each output position of
+/// `y`, the `cells` rows of `c` values of its window (row-major within the window). The
+/// same bits as [`max_forward`] over those windows: each window's maximum is taken in the
+/// same order, with the same rule for NaN.
+///
+/// Compiled a second time for AVX-512 where `std` can detect it.
+pub(crate) fn max_cell_groups(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_cell_groups_avx512(cells, c, z, y) };
+    }
+    max_cell_groups_body(cells, c, z, y);
+}
+
+/// [`max_cell_groups`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_cell_groups_avx512(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    max_cell_groups_body(cells, c, z, y);
+}
+
+#[inline(always)]
+fn max_cell_groups_body(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    if c == 0 || cells == 0 {
+        return;
+    }
+    for (ys, win) in y.chunks_exact_mut(c).zip(z.chunks_exact(cells * c)) {
+        // As `max_tiles`: a larger value replaces the maximum (one `max` instruction), in
+        // registers a group of channels at a time; NaN is tracked apart, and only a window
+        // holding one is redone with `takes`.
+        let mut nan = false;
+        let mut ch = 0;
+        while ch + LANES <= c {
+            let lanes = |r: usize| -> [f32; LANES] {
+                win[r * c + ch..][..LANES]
+                    .try_into()
+                    .expect("a whole group of channels")
+            };
+            let mut m = lanes(0);
+            let mut any = [false; LANES];
+            for r in 0..cells {
+                for ((m, any), v) in m.iter_mut().zip(&mut any).zip(lanes(r)) {
+                    *any |= v.is_nan();
+                    *m = if v > *m { v } else { *m };
+                }
+            }
+            ys[ch..ch + LANES].copy_from_slice(&m);
+            nan |= any.contains(&true);
+            ch += LANES;
+        }
+        for (ch, y) in ys.iter_mut().enumerate().skip(ch) {
+            let mut m = win[ch];
+            for r in 0..cells {
+                let v = win[r * c + ch];
+                nan |= v.is_nan();
+                m = if v > m { v } else { m };
+            }
+            *y = m;
+        }
+        if nan {
+            ys.copy_from_slice(&win[..c]);
+            for row in win.chunks_exact(c).skip(1) {
+                for (m, &v) in ys.iter_mut().zip(row) {
+                    *m = if takes(v, *m) { v } else { *m };
+                }
+            }
+        }
+    }
+}
+
 /// The `c` values at row `i`, column `j` of a sample `w` columns wide.
 #[inline(always)]
 fn at(sample: &[f32], w: usize, c: usize, i: usize, j: usize) -> &[f32] {
@@ -824,6 +898,57 @@ mod tests {
             }
         }
         assert_eq!(fast, 2 * geometries.len() * geometries.len());
+    }
+
+    /// Windows listed cell by cell (as a convolution computes them in pool order) give
+    /// `max_forward`'s bits: ties, signed zeros, two different NaNs; windows that leave
+    /// rows and columns uncovered; channel counts off the vector width.
+    #[test]
+    fn cell_groups_give_max_forwards_bits() {
+        let mut rng = crate::Rng::new(12);
+        let pick = [1.0, 2.0, 2.0, -0.0, 0.0, -3.0, f32::NAN, -f32::NAN];
+        let geometries = [(6, 2, 2), (7, 2, 2), (7, 3, 3), (8, 2, 3), (5, 1, 1)];
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut nan_windows = 0;
+        for &(hn, hp, hs) in &geometries {
+            for &(wn, wp, ws) in &geometries {
+                let (h, w) = (axis(hn, hp, hs, false), axis(wn, wp, ws, false));
+                for c in [1, LANES, 2 * LANES + 3] {
+                    let batch = 2;
+                    let x: Vec<f32> = (0..batch * h.n * w.n * c)
+                        .map(|_| pick[rng.below(pick.len() as u64) as usize])
+                        .collect();
+                    let out = batch * h.out * w.out * c;
+                    let mut want = alloc::vec![f32::NAN; out];
+                    max_forward(h, w, c, &x, &mut want, None, batch);
+                    // The windows' cells, listed window by window.
+                    let mut z = Vec::new();
+                    for xs in x.chunks_exact(h.n * w.n * c) {
+                        for oi in 0..h.out {
+                            for oj in 0..w.out {
+                                for i in 0..h.pool {
+                                    for j in 0..w.pool {
+                                        let cell = at(xs, w.n, c, oi * h.stride + i, oj * w.stride + j);
+                                        nan_windows += usize::from(cell.iter().any(|v| v.is_nan()));
+                                        z.extend_from_slice(cell);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let mut y = alloc::vec![0.0; out];
+                    max_cell_groups(h.pool * w.pool, c, &z, &mut y);
+                    assert_eq!(bits(&y), bits(&want), "{h:?} {w:?} c {c}");
+                    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+                    {
+                        let mut y = alloc::vec![0.0; out];
+                        max_cell_groups_body(h.pool * w.pool, c, &z, &mut y);
+                        assert_eq!(bits(&y), bits(&want), "portable {h:?} {w:?} c {c}");
+                    }
+                }
+            }
+        }
+        assert!(nan_windows > 100, "{nan_windows}");
     }
 
     #[test]
