@@ -865,14 +865,19 @@ fn pooled_inference_steps_keep_the_bits_of_the_layers() {
 }
 
 /// `Conv2D::forward_max_pooled` on its own: the bits of `forward` then the pooling, for
-/// whole windows (some positions left out), windows with gaps, a non-ReLU activation, and
-/// NaN and infinite inputs (a NaN spreads to every position whose window reads it).
+/// whole windows (some positions left out), windows with gaps, a non-ReLU activation, a
+/// shallow convolution pooled as it is computed (ReLU and none), and NaN and infinite
+/// inputs (a NaN spreads to every position whose window reads it).
 #[test]
 fn a_convolution_pools_its_output_with_the_bits_of_the_pooling_layer() {
     type C1 = Conv2D<9, 11, 3, 20, 2, 3, 1, 1, 1, 1, 8, 9, Valid, Relu>;
     type P1 = MaxPooling2D<8, 9, 20, 2, 2, 2, 2, 0, 0, 4, 4>;
     type C2 = Conv2D<9, 11, 3, 17, 3, 2, 2, 1, 1, 1, 4, 10, Valid, Elu>;
     type P2 = MaxPooling2D<4, 10, 17, 1, 2, 2, 3, 0, 0, 2, 3>;
+    // Over one channel: shallow enough to be pooled as it is computed.
+    type C3 = Conv2D<10, 9, 1, 24, 3, 3, 1, 1, 1, 1, 8, 7, Valid, Relu>;
+    type C4 = Conv2D<10, 9, 1, 24, 3, 3, 1, 1, 1, 1, 8, 7, Valid, Linear>;
+    type P3 = MaxPooling2D<8, 7, 24, 2, 2, 2, 2, 0, 0, 4, 3>;
     fn check<C: Layer, P: Layer>(windows: &kerust::layers::MaxPoolWindows, specials: bool) -> Vec<f32> {
         let batch = 3;
         let mut rng = Rng::new(9);
@@ -899,6 +904,11 @@ fn a_convolution_pools_its_output_with_the_bits_of_the_pooling_layer() {
     }
     for specials in [false, true] {
         check::<C1, P1>(&P1::WINDOWS, specials);
+        check::<C3, P3>(&P3::WINDOWS, specials);
+        assert_eq!(
+            specials,
+            check::<C4, P3>(&P3::WINDOWS, specials).iter().any(|v| v.is_nan())
+        );
         let y = check::<C2, P2>(&P2::WINDOWS, specials);
         // ReLU turns NaN into 0, ELU keeps it: the windows' NaN path ran.
         assert_eq!(specials, y.iter().any(|v| v.is_nan()));

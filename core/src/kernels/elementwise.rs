@@ -28,6 +28,102 @@ pub fn accumulate_column_sums(db: &mut [f32], dy: &[f32]) {
     }
 }
 
+/// Channels compared at a time by [`max_row_groups`].
+const LANES: usize = 16;
+
+/// Whether `v` replaces `best` as a window's maximum: a larger value (so the first of equal
+/// maxima stays), or the first NaN.
+#[inline(always)]
+pub(crate) fn takes(v: f32, best: f32) -> bool {
+    v > best || (v.is_nan() && !best.is_nan())
+}
+
+/// The maximum of each run of `cells` consecutive rows of `c` values of `z`, into the rows
+/// of `y`: max pooling of values listed window by window (a convolution's output
+/// positions in pool order). Within a run a value replaces the maximum when larger, so the
+/// first of equal maxima stays, or when it is the run's first NaN: the rule of
+/// `MaxPooling2D`, with its bits.
+///
+/// Compiled a second time for AVX-512 where `std` can detect it.
+///
+/// ```
+/// use kerust::kernels::elementwise::max_row_groups;
+/// // Two runs of two rows of two values.
+/// let z = [1.0, 5.0, 3.0, 2.0, f32::NAN, 0.0, 7.0, 9.0];
+/// let mut y = [0.0; 4];
+/// max_row_groups(2, 2, &z, &mut y);
+/// assert_eq!(y[..2], [3.0, 5.0]);
+/// assert!(y[2].is_nan());
+/// assert_eq!(y[3], 9.0);
+/// ```
+pub fn max_row_groups(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        return unsafe { max_row_groups_avx512(cells, c, z, y) };
+    }
+    max_row_groups_body(cells, c, z, y);
+}
+
+/// [`max_row_groups`] for CPUs with AVX-512F.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+unsafe fn max_row_groups_avx512(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    max_row_groups_body(cells, c, z, y);
+}
+
+#[inline(always)]
+pub(crate) fn max_row_groups_body(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
+    if c == 0 || cells == 0 {
+        return;
+    }
+    for (ys, win) in y.chunks_exact_mut(c).zip(z.chunks_exact(cells * c)) {
+        // A larger value replaces the maximum (one `max` instruction), in registers a
+        // group of channels at a time; NaN is tracked apart, and only a run holding one is
+        // redone with `takes`.
+        let mut nan = false;
+        let mut ch = 0;
+        while ch + LANES <= c {
+            let lanes = |r: usize| -> [f32; LANES] {
+                win[r * c + ch..][..LANES]
+                    .try_into()
+                    .expect("a whole group of channels")
+            };
+            let mut m = lanes(0);
+            let mut any = [false; LANES];
+            for r in 0..cells {
+                for ((m, any), v) in m.iter_mut().zip(&mut any).zip(lanes(r)) {
+                    *any |= v.is_nan();
+                    *m = if v > *m { v } else { *m };
+                }
+            }
+            ys[ch..ch + LANES].copy_from_slice(&m);
+            nan |= any.contains(&true);
+            ch += LANES;
+        }
+        for (ch, y) in ys.iter_mut().enumerate().skip(ch) {
+            let mut m = win[ch];
+            for r in 0..cells {
+                let v = win[r * c + ch];
+                nan |= v.is_nan();
+                m = if v > m { v } else { m };
+            }
+            *y = m;
+        }
+        if nan {
+            ys.copy_from_slice(&win[..c]);
+            for row in win.chunks_exact(c).skip(1) {
+                for (m, &v) in ys.iter_mut().zip(row) {
+                    *m = if takes(v, *m) { v } else { *m };
+                }
+            }
+        }
+    }
+}
+
 /// `y = A(x)` along rows of `row` values ([`Activation::forward`]), compiled a second time
 /// for AVX-512 where `std` can detect it: the same scalar operations on wider vectors (Rust
 /// never fuses a multiply and an add), so the same bits.

@@ -125,6 +125,44 @@ pub fn gemm_gather(
     blocked::run(m, n, k, alpha, blocked::AOperand::Gather(a), b, sb, beta, c, epi);
 }
 
+/// [`gemm_gather`] with `alpha = 1` and `beta = 0`, keeping only the maximum of each run of
+/// `pool` consecutive rows of the result ([`max_row_groups`]): `y` gets `m / pool` rows.
+/// A convolution's output max-pooled as it is computed, its positions listed window by
+/// window ([`Patches::pooled`](crate::kernels::im2col::Patches::pooled)): each window's
+/// maximum is kept in registers and only it is stored. Only products shallow and narrow enough to be computed a row
+/// at a time are taken (a first convolution over one channel); for any other, or when
+/// `pool` does not divide `m`, returns false and writes nothing.
+///
+/// [`max_row_groups`]: crate::kernels::elementwise::max_row_groups
+#[cfg(feature = "alloc")]
+pub fn gemm_gather_max_rows(
+    n: usize,
+    a: &dyn Gather,
+    b: &[f32],
+    bias: &[f32],
+    relu: bool,
+    pool: usize,
+    y: &mut [f32],
+) -> bool {
+    let (m, k) = a.shape();
+    if m == 0 || n == 0 || k == 0 || pool == 0 || !m.is_multiple_of(pool) {
+        return false;
+    }
+    assert!(
+        b.len() >= k * n && y.len() >= m / pool * n && (bias.is_empty() || bias.len() == n),
+        "gemm_gather_max_rows: buffers too small"
+    );
+    let epi = blocked::Epilogue {
+        bias: if bias.is_empty() {
+            core::ptr::null()
+        } else {
+            bias.as_ptr()
+        },
+        relu,
+    };
+    blocked::run_max_rows(m, n, k, blocked::AOperand::Gather(a), b, (n, 1), y, epi, pool)
+}
+
 /// Finishes a product with no rows, columns or depth (`c = beta · c + bias`, then ReLU) and
 /// returns true; returns false for any other.
 fn degenerate(m: usize, n: usize, k: usize, beta: f32, c: &mut [f32], bias: &[f32], relu: bool) -> bool {

@@ -890,6 +890,99 @@ mod tests {
         assert!(plain.pooled(overlapping).is_none());
     }
 
+    /// A shallow product max-pooled row run by row run (`gemm_gather_max_rows`) gives the
+    /// bits of the product then `max_row_groups`: ties at zero after the ReLU, NaN, ±0,
+    /// ±inf in the input, every epilogue; products it does not take are refused.
+    #[test]
+    fn pooled_shallow_products_give_the_bits_of_the_rows_then_their_maximum() {
+        use crate::kernels::elementwise::max_row_groups;
+        use crate::kernels::gemm::{gemm_gather, gemm_gather_max_rows, Op};
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut rng = crate::Rng::new(6);
+        let g = |c: usize, kh: usize| ConvGeometry {
+            h: 9,
+            w: 8,
+            c,
+            kh,
+            kw: 3,
+            sh: 1,
+            sw: 1,
+            dh: 1,
+            dw: 1,
+            pt: 0,
+            pl: 0,
+            oh: 10 - kh,
+            ow: 6,
+        };
+        let order = PoolOrder {
+            ph: 2,
+            pw: 2,
+            sh: 2,
+            sw: 2,
+            oh: 3,
+            ow: 3,
+        };
+        let specials = [f32::NAN, -f32::NAN, 0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY];
+        let mut taken = 0;
+        for (geometry, f) in [(g(1, 3), 32), (g(1, 3), 12), (g(1, 2), 5), (g(2, 2), 16)] {
+            let batch = 3;
+            let mut x: Vec<f32> = (0..batch * geometry.input_len())
+                .map(|_| rng.uniform_range(-1.0, 1.0))
+                .collect();
+            for (i, &v) in specials.iter().enumerate() {
+                x[7 + 23 * i] = v;
+            }
+            let patches = Patches::new(&geometry, &x, batch)
+                .and_then(|p| p.pooled(order))
+                .expect("whole windows");
+            let (m, k) = (batch * order.positions(), geometry.patch_len());
+            let kernel: Vec<f32> = (0..k * f).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+            let bias: Vec<f32> = (0..f).map(|_| rng.uniform_range(-0.5, 0.5)).collect();
+            for (bias, relu) in [
+                (&bias[..], true),
+                (&bias[..], false),
+                (&[][..], true),
+                (&[][..], false),
+            ] {
+                let mut z = alloc::vec![0.0; m * f];
+                gemm_gather(f, 1.0, &patches, &kernel, Op::N, 0.0, &mut z, bias, relu);
+                let mut want = alloc::vec![0.0; m / order.cells() * f];
+                max_row_groups(order.cells(), f, &z, &mut want);
+                let mut got = alloc::vec![f32::NAN; want.len()];
+                if gemm_gather_max_rows(f, &patches, &kernel, bias, relu, order.cells(), &mut got) {
+                    assert_eq!(bits(&got), bits(&want), "{geometry:?} f {f} relu {relu}");
+                    assert_eq!(relu, !got.iter().any(|v| v.is_nan()));
+                    taken += 1;
+                } else {
+                    assert!(got.iter().all(|v| v.is_nan()), "nothing written");
+                }
+            }
+            // Depth 18 is not shallow; runs that do not divide the rows are refused.
+            if k > 9 {
+                assert!(!gemm_gather_max_rows(
+                    f,
+                    &patches,
+                    &kernel,
+                    &bias,
+                    true,
+                    4,
+                    &mut [0.0; 1000]
+                ));
+            }
+            assert!(!gemm_gather_max_rows(
+                f,
+                &patches,
+                &kernel,
+                &bias,
+                true,
+                5,
+                &mut [0.0; 1000]
+            ));
+        }
+        // Every shallow case on AVX-512 (32 columns); those up to 16 columns elsewhere.
+        assert!(taken >= 8, "{taken}");
+    }
+
     #[test]
     fn patches_exist_only_when_every_window_is_inside() {
         let g = ConvGeometry {

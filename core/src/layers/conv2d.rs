@@ -6,9 +6,9 @@ use core::marker::PhantomData;
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
 use crate::kernels::elementwise::{accumulate_column_sums, activation_forward};
-#[cfg(feature = "alloc")]
-use crate::kernels::gemm::gemm_gather;
 use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
+#[cfg(feature = "alloc")]
+use crate::kernels::gemm::{gemm_gather, gemm_gather_max_rows};
 #[cfg(feature = "alloc")]
 use crate::kernels::im2col::Patches;
 use crate::kernels::im2col::{col2im, im2col, output_len, pad_before, ConvGeometry, PadMode};
@@ -463,9 +463,9 @@ impl ConvOp {
     /// `batch * (out_len() + scratch_len())` values. Where the patches are read in place and
     /// the windows are whole and disjoint, the product's rows are the windows' positions,
     /// window by window, and positions no window covers are never computed: each window's
-    /// maximum is then taken over consecutive rows. Every value has the bits it has
-    /// computed in full, so the pooled values are the same as [`ConvOp::forward`]'s
-    /// pooled.
+    /// maximum is then taken over consecutive rows (for a shallow product, as they are
+    /// computed, without writing them out). Every value has the bits it has computed in
+    /// full, so the pooled values are the same as [`ConvOp::forward`]'s pooled.
     #[allow(clippy::too_many_arguments)]
     pub fn forward_max_pooled<A: Activation>(
         &self,
@@ -481,13 +481,21 @@ impl ConvOp {
         if let Some(order) = pool.pool_order(self.g.oh, self.g.ow, self.f) {
             if let Some(patches) = self.patches(x, batch).and_then(|p| p.pooled(order)) {
                 let (rows, windows) = (batch * order.positions(), batch * order.oh * order.ow);
-                let z = &mut scratch[..rows * self.f];
                 let relu = is_relu::<A>();
+                let pooled = &mut y[..windows * self.f];
+                // A shallow product whose activation is its epilogue's: each window's values
+                // stay in L1.
+                if (relu || A::IS_LINEAR)
+                    && gemm_gather_max_rows(self.f, &patches, kernel, bias, relu, order.cells(), pooled)
+                {
+                    return;
+                }
+                let z = &mut scratch[..rows * self.f];
                 gemm_gather(self.f, 1.0, &patches, kernel, Op::N, 0.0, z, bias, relu);
                 if !relu {
                     A::forward_in_place(z, self.f);
                 }
-                pool.forward_cells(z, &mut y[..windows * self.f]);
+                pool.forward_cells(z, pooled);
                 return;
             }
         }

@@ -151,7 +151,7 @@ impl MaxPoolWindows {
     /// Max-pools `z`, listed window by window in [`MaxPoolWindows::pool_order`], into `y`:
     /// the bits of [`MaxPoolWindows::forward`] over the whole input.
     pub(crate) fn forward_cells(&self, z: &[f32], y: &mut [f32]) {
-        pooling::max_cell_groups(self.rows.pool * self.cols.pool, self.channels, z, y);
+        crate::kernels::elementwise::max_row_groups(self.rows.pool * self.cols.pool, self.channels, z, y);
     }
 }
 

@@ -17,6 +17,8 @@
 //! - max pooling's gradient goes to the first maximum of a window in row-major order, and a
 //!   NaN in a window makes its maximum NaN.
 
+use crate::kernels::elementwise::takes;
+
 /// One spatial axis of a pooling window: Keras's geometry, as numbers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Axis {
@@ -109,13 +111,6 @@ impl Axis {
     }
 }
 
-/// Whether `v` replaces `best` as a window's maximum: a larger value (so the first of equal
-/// maxima stays), or the first NaN.
-#[inline(always)]
-fn takes(v: f32, best: f32) -> bool {
-    v > best || (v.is_nan() && !best.is_nan())
-}
-
 /// Inference max pooling where [`Axis::tiles`] holds on both axes and channels come in
 /// whole groups of [`LANES`]: the windows' maxima, each cell compared in the order of
 /// [`max_forward_body`]'s general loop (so the same bits), with no per-window bounds.
@@ -164,80 +159,6 @@ fn max_tiles(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize)
                         }
                     }
                     out.copy_from_slice(&m);
-                }
-            }
-        }
-    }
-}
-
-/// Max pooling of values listed window by window: `z` holds, for each output position of
-/// `y`, the `cells` rows of `c` values of its window (row-major within the window). The
-/// same bits as [`max_forward`] over those windows: each window's maximum is taken in the
-/// same order, with the same rule for NaN.
-///
-/// Compiled a second time for AVX-512 where `std` can detect it.
-pub(crate) fn max_cell_groups(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        return unsafe { max_cell_groups_avx512(cells, c, z, y) };
-    }
-    max_cell_groups_body(cells, c, z, y);
-}
-
-/// [`max_cell_groups`] for CPUs with AVX-512F.
-///
-/// # Safety
-/// The CPU must have AVX-512F.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
-unsafe fn max_cell_groups_avx512(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
-    max_cell_groups_body(cells, c, z, y);
-}
-
-#[inline(always)]
-fn max_cell_groups_body(cells: usize, c: usize, z: &[f32], y: &mut [f32]) {
-    if c == 0 || cells == 0 {
-        return;
-    }
-    for (ys, win) in y.chunks_exact_mut(c).zip(z.chunks_exact(cells * c)) {
-        // As `max_tiles`: a larger value replaces the maximum (one `max` instruction), in
-        // registers a group of channels at a time; NaN is tracked apart, and only a window
-        // holding one is redone with `takes`.
-        let mut nan = false;
-        let mut ch = 0;
-        while ch + LANES <= c {
-            let lanes = |r: usize| -> [f32; LANES] {
-                win[r * c + ch..][..LANES]
-                    .try_into()
-                    .expect("a whole group of channels")
-            };
-            let mut m = lanes(0);
-            let mut any = [false; LANES];
-            for r in 0..cells {
-                for ((m, any), v) in m.iter_mut().zip(&mut any).zip(lanes(r)) {
-                    *any |= v.is_nan();
-                    *m = if v > *m { v } else { *m };
-                }
-            }
-            ys[ch..ch + LANES].copy_from_slice(&m);
-            nan |= any.contains(&true);
-            ch += LANES;
-        }
-        for (ch, y) in ys.iter_mut().enumerate().skip(ch) {
-            let mut m = win[ch];
-            for r in 0..cells {
-                let v = win[r * c + ch];
-                nan |= v.is_nan();
-                m = if v > m { v } else { m };
-            }
-            *y = m;
-        }
-        if nan {
-            ys.copy_from_slice(&win[..c]);
-            for row in win.chunks_exact(c).skip(1) {
-                for (m, &v) in ys.iter_mut().zip(row) {
-                    *m = if takes(v, *m) { v } else { *m };
                 }
             }
         }
@@ -937,12 +858,12 @@ mod tests {
                         }
                     }
                     let mut y = alloc::vec![0.0; out];
-                    max_cell_groups(h.pool * w.pool, c, &z, &mut y);
+                    crate::kernels::elementwise::max_row_groups(h.pool * w.pool, c, &z, &mut y);
                     assert_eq!(bits(&y), bits(&want), "{h:?} {w:?} c {c}");
                     #[cfg(all(feature = "std", target_arch = "x86_64"))]
                     {
                         let mut y = alloc::vec![0.0; out];
-                        max_cell_groups_body(h.pool * w.pool, c, &z, &mut y);
+                        crate::kernels::elementwise::max_row_groups_body(h.pool * w.pool, c, &z, &mut y);
                         assert_eq!(bits(&y), bits(&want), "portable {h:?} {w:?} c {c}");
                     }
                 }

@@ -533,7 +533,7 @@ unsafe fn gemm_avx512(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 16, alpha, beta) {
-            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi)
+            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, 0)
         } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
@@ -561,7 +561,7 @@ unsafe fn gemm_avx2(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 8, alpha, beta) {
-            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi)
+            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, 0)
         } else {
             gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -590,7 +590,7 @@ unsafe fn gemm_portable(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, Lanes8::W, alpha, beta) {
-            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi)
+            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, 0)
         } else {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -646,6 +646,103 @@ pub(super) fn run(
             gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     });
+}
+
+/// The shallow path's `c = op(a) · op(b)` (`alpha = 1`, `beta = 0`), then the epilogue,
+/// writing only the maximum of each run of `pool` rows (`m / pool` rows of `c`), with the
+/// best kernel for this CPU. Returns false, writing nothing, where that kernel's shallow
+/// path does not take the product or the runs ([`shallow::takes`], [`shallow::pools`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_max_rows(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: &[f32],
+    sb: (usize, usize),
+    c: &mut [f32],
+    epi: Epilogue,
+    pool: usize,
+) -> bool {
+    use super::simd::Lanes8;
+    #[cfg(target_arch = "x86_64")]
+    let w = if has(true) {
+        16
+    } else if has(false) {
+        8
+    } else {
+        Lanes8::W
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let w = Lanes8::W;
+    if !shallow::takes(n, k, w, 1.0, 0.0) || !shallow::pools(m, pool) {
+        return false;
+    }
+    let (b, c) = (b.as_ptr(), c.as_mut_ptr());
+    with_buffer(packed_len(n, k), |buf| {
+        // SAFETY: the caller checked the slices against the shapes (or the gather vouches
+        // for its reads); `buf` has room for `packed_len`; the kernel's instruction set was
+        // detected, and its shallow path takes the product and the runs.
+        unsafe {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if has(true) {
+                    return max_rows_avx512(m, n, k, a, b, sb, c, buf, epi, pool);
+                }
+                if has(false) {
+                    return max_rows_avx2(m, n, k, a, b, sb, c, buf, epi, pool);
+                }
+            }
+            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool)
+        }
+    });
+    true
+}
+
+/// [`shallow::gemm`] compiled for AVX-512.
+///
+/// # Safety
+/// As [`shallow::gemm`]; the CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn max_rows_avx512(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+    pool: usize,
+) {
+    // SAFETY: by the caller.
+    unsafe { shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, pool) }
+}
+
+/// [`shallow::gemm`] compiled for AVX2.
+///
+/// # Safety
+/// As [`shallow::gemm`]; the CPU must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn max_rows_avx2(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: AOperand<'_>,
+    b: *const f32,
+    sb: (usize, usize),
+    c: *mut f32,
+    buf: *mut f32,
+    epi: Epilogue,
+    pool: usize,
+) {
+    // SAFETY: by the caller.
+    unsafe { shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, pool) }
 }
 
 /// Largest packing buffer, in floats (plus a cache line for alignment).

@@ -10,9 +10,13 @@
 
 use super::blocked::{finish_row, pack_b, AOperand, Epilogue, ROW_BLOCK};
 use super::simd::Simd;
+use crate::kernels::elementwise::max_row_groups;
 
 /// Deepest product taken here (`k`); wider than `2 · W` columns is never taken.
 pub(super) const MAX_K: usize = 9;
+
+/// Most rows in a run whose maximum [`gemm`] writes.
+pub(super) const MAX_POOL: usize = 16;
 
 /// Whether [`gemm`] takes this product: shallow, at most two vectors wide, and a plain
 /// `C = op(A) · op(B)` (plus the epilogue), as forward passes are.
@@ -20,12 +24,23 @@ pub(super) fn takes(n: usize, k: usize, w: usize, alpha: f32, beta: f32) -> bool
     k <= MAX_K && n <= 2 * w && alpha == 1.0 && beta == 0.0
 }
 
+/// Whether [`gemm`] can write the maximum of each run of `pool` rows of a product of `m`
+/// rows.
+pub(super) fn pools(m: usize, pool: usize) -> bool {
+    (1..=MAX_POOL).contains(&pool) && m.is_multiple_of(pool)
+}
+
 /// `c = op(a) · op(b)`, then the epilogue, one row of `c` (`m × n`, row-major) at a
-/// time, after packing `op(b)` (strides `sb`) into `buf` as one zero-padded sliver.
+/// time, after packing `op(b)` (strides `sb`) into `buf` as one zero-padded sliver. With
+/// `pool > 0`, only the maximum of each run of `pool` rows ([`max_row_groups`]'s rule) is
+/// written, as one row of `c` (`m / pool` rows): the run's maximum is kept in registers,
+/// and a run holding a NaN is computed again and handed to [`max_row_groups`] itself, for
+/// the first NaN's bits.
 ///
 /// # Safety
-/// [`takes`] must hold; `a` must be readable at every element of `op(A)` (`m × k`), `b`
-/// at every element of `op(B)` (`k × n`) through `sb`, `c` writable for `m · n`, `buf`
+/// [`takes`] must hold, and [`pools`] where `pool > 0`; `a` must be readable at every
+/// element of `op(A)` (`m × k`), `b` at every element of `op(B)` (`k × n`) through `sb`,
+/// `c` writable for `m · n` (`m / pool · n` with `pool > 0`), `buf`
 /// for `k · 2W` floats, a non-null bias readable for `n`; `S`'s instructions must be
 /// available.
 #[inline(always)]
@@ -40,16 +55,17 @@ pub(super) unsafe fn gemm<S: Rows>(
     c: *mut f32,
     buf: *mut f32,
     epi: Epilogue,
+    pool: usize,
 ) {
-    debug_assert!(takes(n, k, S::W, 1.0, 0.0));
+    debug_assert!(takes(n, k, S::W, 1.0, 0.0) && (pool == 0 || pools(m, pool)));
     // SAFETY: by the caller.
     unsafe {
         // One sliver as wide as the product.
         pack_b::<S>(k, n, n, b, brs, bcs, buf);
         if n <= S::W {
-            run::<S, 1>(m, n, k, a, buf, c, epi)
+            run::<S, 1>(m, n, k, a, buf, c, epi, pool)
         } else {
-            run::<S, 2>(m, n, k, a, buf, c, epi)
+            run::<S, 2>(m, n, k, a, buf, c, epi, pool)
         }
     }
 }
@@ -59,6 +75,7 @@ pub(super) unsafe fn gemm<S: Rows>(
 /// # Safety
 /// As [`gemm`], with `b` the packed sliver.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn run<S: Rows, const NV: usize>(
     m: usize,
     n: usize,
@@ -67,6 +84,7 @@ unsafe fn run<S: Rows, const NV: usize>(
     b: *const f32,
     c: *mut f32,
     epi: Epilogue,
+    pool: usize,
 ) {
     // SAFETY: by the caller.
     unsafe {
@@ -76,7 +94,7 @@ unsafe fn run<S: Rows, const NV: usize>(
         macro_rules! depths {
             ($($k:literal)*) => {
                 match k {
-                    $($k => S::rows::<NV, $k>(m, n, a, b, c, epi),)*
+                    $($k => S::rows::<NV, $k>(m, n, a, b, c, epi, pool),)*
                     _ => unreachable!(),
                 }
             };
@@ -98,6 +116,7 @@ pub(super) trait Rows: Simd {
         b: *const f32,
         c: *mut f32,
         epi: Epilogue,
+        pool: usize,
     );
 }
 
@@ -113,9 +132,10 @@ macro_rules! rows {
             b: *const f32,
             c: *mut f32,
             epi: Epilogue,
+            pool: usize,
         ) {
             // SAFETY: by the caller.
-            unsafe { each::<$s, NV, K>(m, n, a, b, c, epi) }
+            unsafe { each::<$s, NV, K>(m, n, a, b, c, epi, pool) }
         }
 
         impl Rows for $s {
@@ -127,9 +147,10 @@ macro_rules! rows {
                 b: *const f32,
                 c: *mut f32,
                 epi: Epilogue,
+                pool: usize,
             ) {
                 // SAFETY: by the caller (who checked the instruction set).
-                unsafe { $f::<NV, K>(m, n, a, b, c, epi) }
+                unsafe { $f::<NV, K>(m, n, a, b, c, epi, pool) }
             }
         }
     };
@@ -153,16 +174,36 @@ unsafe fn each<S: Simd, const NV: usize, const K: usize>(
     b: *const f32,
     c: *mut f32,
     epi: Epilogue,
+    pool: usize,
 ) {
     // SAFETY: by the caller.
     unsafe {
         let p = Product::<S, NV, K>::new(n, b, epi.bias);
         // The loop below is instantiated for each epilogue, so that no test is left in it.
         match (epi.bias.is_null(), epi.relu) {
-            (true, false) => p.rows::<false, false>(m, a, c),
-            (true, true) => p.rows::<false, true>(m, a, c),
-            (false, false) => p.rows::<true, false>(m, a, c),
-            (false, true) => p.rows::<true, true>(m, a, c),
+            (true, false) => p.rows::<false, false>(m, a, c, pool),
+            (true, true) => p.rows::<false, true>(m, a, c, pool),
+            (false, false) => p.rows::<true, false>(m, a, c, pool),
+            (false, true) => p.rows::<true, true>(m, a, c, pool),
+        }
+    }
+}
+
+/// Stores the first `n` lanes of `v` at `c` (`(NV - 1) · W < n <= NV · W`).
+///
+/// # Safety
+/// `c` must be writable for `n` values; `S`'s instructions must be available.
+#[inline(always)]
+unsafe fn store_row<S: Simd, const NV: usize>(v: &[S::V; NV], c: *mut f32, n: usize) {
+    // SAFETY: by the caller.
+    unsafe {
+        let last = n - (NV - 1) * S::W;
+        for (j, &x) in v.iter().enumerate() {
+            if j + 1 < NV || last == S::W {
+                S::store(c.add(j * S::W), x);
+            } else {
+                S::store_part(c.add(j * S::W), x, last);
+            }
         }
     }
 }
@@ -172,6 +213,8 @@ struct Product<S: Simd, const NV: usize, const K: usize> {
     b: [[S::V; NV]; K],
     n: usize,
     bias: *const f32,
+    /// The bias as `finish_row` loads it (zeros without one).
+    bias_v: [S::V; NV],
 }
 
 impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
@@ -181,21 +224,38 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
     unsafe fn new(n: usize, b: *const f32, bias: *const f32) -> Self {
         // SAFETY: by the caller.
         unsafe {
+            let last = n - (NV - 1) * S::W;
             Product {
                 b: core::array::from_fn(|p| core::array::from_fn(|v| S::load(b.add((p * NV + v) * S::W)))),
                 n,
                 bias,
+                bias_v: core::array::from_fn(|v| {
+                    if bias.is_null() {
+                        S::splat(0.0)
+                    } else if v + 1 < NV || last == S::W {
+                        S::load(bias.add(v * S::W))
+                    } else {
+                        S::load_part(bias.add(v * S::W), last)
+                    }
+                }),
             }
         }
     }
 
     /// Every row of `C`: each row's origin in `op(A)` fetched a block at a time, its
-    /// depth offsets once.
+    /// depth offsets once. With `pool > 0`, only each run of `pool` rows' maximum is
+    /// stored, to the next row of `c`.
     ///
     /// # Safety
     /// As [`gemm`].
     #[inline(always)]
-    unsafe fn rows<const BIAS: bool, const RELU: bool>(&self, m: usize, a: AOperand<'_>, c: *mut f32) {
+    unsafe fn rows<const BIAS: bool, const RELU: bool>(
+        &self,
+        m: usize,
+        a: AOperand<'_>,
+        c: *mut f32,
+        pool: usize,
+    ) {
         // SAFETY: by the caller.
         unsafe {
             let mut offs = [0usize; K];
@@ -204,6 +264,10 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                 AOperand::Gather(g) => g.depths(0, &mut offs),
             }
             let mut rows = [core::ptr::null::<f32>(); ROW_BLOCK];
+            // A run's rows, their maximum and their sum (NaN where a row holds one).
+            let mut run = [core::ptr::null::<f32>(); MAX_POOL];
+            let (mut max, mut sum) = ([S::splat(0.0); NV], [S::splat(0.0); NV]);
+            let (mut slot, mut pooled) = (0, c);
             let mut i0 = 0;
             while i0 < m {
                 let block = &mut rows[..ROW_BLOCK.min(m - i0)];
@@ -215,10 +279,73 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                     AOperand::Gather(g) => g.rows(i0, block),
                 }
                 for (i, &row) in block.iter().enumerate() {
-                    self.row::<BIAS, RELU>(|p| *row.add(offs[p]), c.add((i0 + i) * self.n));
+                    let a = |p: usize| *row.add(offs[p]);
+                    if pool == 0 {
+                        self.row::<BIAS, RELU>(a, c.add((i0 + i) * self.n));
+                        continue;
+                    }
+                    run[slot] = row;
+                    let v = self.finished::<BIAS, RELU>(a);
+                    for j in 0..NV {
+                        (max[j], sum[j]) = if slot == 0 {
+                            (v[j], v[j])
+                        } else {
+                            (S::max_select(v[j], max[j]), S::add(sum[j], v[j]))
+                        };
+                    }
+                    slot += 1;
+                    if slot < pool {
+                        continue;
+                    }
+                    slot = 0;
+                    if !sum.iter().any(|&s| S::any_nan(s)) {
+                        // `max_row_groups`' comparisons, in registers.
+                        store_row::<S, NV>(&max, pooled, self.n);
+                    } else {
+                        // A NaN (or infinities of both signs): the exact rule over the
+                        // run's rows computed again, for the first NaN's bits.
+                        // `n <= 2 · W <= 32`.
+                        let mut values = [0.0f32; MAX_POOL * 32];
+                        debug_assert!(pool * self.n <= values.len());
+                        for (r, &row) in run[..pool].iter().enumerate() {
+                            let v = self.finished::<BIAS, RELU>(|p| *row.add(offs[p]));
+                            store_row::<S, NV>(&v, values.as_mut_ptr().add(r * self.n), self.n);
+                        }
+                        let out = core::slice::from_raw_parts_mut(pooled, self.n);
+                        max_row_groups(pool, self.n, &values[..pool * self.n], out);
+                    }
+                    pooled = pooled.add(self.n);
                 }
                 i0 += block.len();
             }
+        }
+    }
+
+    /// One row of `C`, element `p` of the row of `op(A)` being `a(p)`: the values
+    /// `finish_row` stores (`alpha = 1`, `beta = 0`).
+    ///
+    /// # Safety
+    /// As [`gemm`].
+    #[inline(always)]
+    unsafe fn finished<const BIAS: bool, const RELU: bool>(&self, a: impl Fn(usize) -> f32) -> [S::V; NV] {
+        // SAFETY: by the caller.
+        unsafe {
+            let mut acc = [S::splat(0.0); NV];
+            for (p, bp) in self.b.iter().enumerate() {
+                let x = S::splat(a(p));
+                for v in 0..NV {
+                    acc[v] = S::mul_add(x, bp[v], acc[v]);
+                }
+            }
+            for (x, &b) in acc.iter_mut().zip(&self.bias_v) {
+                if BIAS {
+                    *x = S::add(*x, b);
+                }
+                if RELU {
+                    *x = S::relu(*x);
+                }
+            }
+            acc
         }
     }
 

@@ -28,6 +28,10 @@ pub(super) trait Simd: Copy {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// ReLU, lane by lane: `x` where `x > 0`, else `+0` (NaN gives `+0`).
     unsafe fn relu(x: Self::V) -> Self::V;
+    /// Lane by lane, `v` where `v > m`, else `m` (so `m` where either is NaN).
+    unsafe fn max_select(v: Self::V, m: Self::V) -> Self::V;
+    /// Whether any lane is NaN.
+    unsafe fn any_nan(v: Self::V) -> bool;
 
     /// Hints that the cache line at `p` is read soon (no effect where there is no such
     /// instruction; never faults).
@@ -100,6 +104,15 @@ mod x86 {
         unsafe fn relu(x: __m512) -> __m512 {
             // `max` returns its second operand unless the first is greater: +0 for NaN, -0, <= 0.
             unsafe { _mm512_max_ps(x, _mm512_setzero_ps()) }
+        }
+        #[inline(always)]
+        unsafe fn max_select(v: __m512, m: __m512) -> __m512 {
+            // `max(v, m)` is `v > m ? v : m`, lane by lane.
+            unsafe { _mm512_max_ps(v, m) }
+        }
+        #[inline(always)]
+        unsafe fn any_nan(v: __m512) -> bool {
+            unsafe { _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v) != 0 }
         }
         #[inline(always)]
         fn prefetch(p: *const f32) {
@@ -210,6 +223,15 @@ mod x86 {
             unsafe { _mm256_max_ps(x, _mm256_setzero_ps()) }
         }
         #[inline(always)]
+        unsafe fn max_select(v: __m256, m: __m256) -> __m256 {
+            // As for AVX-512: `v > m ? v : m`.
+            unsafe { _mm256_max_ps(v, m) }
+        }
+        #[inline(always)]
+        unsafe fn any_nan(v: __m256) -> bool {
+            unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_UNORD_Q>(v, v)) != 0 }
+        }
+        #[inline(always)]
         fn prefetch(p: *const f32) {
             // SAFETY: a prefetch only hints the cache; it does not fault on any address.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
@@ -299,5 +321,13 @@ impl Simd for Lanes8 {
     #[inline(always)]
     unsafe fn relu(x: [f32; 8]) -> [f32; 8] {
         x.map(|v| if v > 0.0 { v } else { 0.0 })
+    }
+    #[inline(always)]
+    unsafe fn max_select(v: [f32; 8], m: [f32; 8]) -> [f32; 8] {
+        core::array::from_fn(|i| if v[i] > m[i] { v[i] } else { m[i] })
+    }
+    #[inline(always)]
+    unsafe fn any_nan(v: [f32; 8]) -> bool {
+        v.iter().any(|x| x.is_nan())
     }
 }
