@@ -129,9 +129,11 @@ pub fn gemm_gather(
 /// `pool` consecutive rows of the result ([`max_row_groups`]): `y` gets `m / pool` rows.
 /// A convolution's output max-pooled as it is computed, its positions listed window by
 /// window ([`Patches::pooled`](crate::kernels::im2col::Patches::pooled)): each window's
-/// maximum is kept in registers and only it is stored. Only products shallow and narrow enough to be computed a row
-/// at a time are taken (a first convolution over one channel); for any other, or when
-/// `pool` does not divide `m`, returns false and writes nothing.
+/// maximum is kept in registers and only it is stored. Only products shallow and narrow
+/// enough to be computed a row at a time are taken (a first convolution over one channel);
+/// for any other, or when `pool` does not divide `m`, returns false and writes nothing.
+/// Also returns false, with `y` written, when a run holds a NaN: the registers' maximum
+/// does not follow the first-NaN rule, so `y` must then be computed another way.
 ///
 /// [`max_row_groups`]: crate::kernels::elementwise::max_row_groups
 #[cfg(feature = "alloc")]

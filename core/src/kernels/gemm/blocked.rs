@@ -533,7 +533,7 @@ unsafe fn gemm_avx512(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 16, alpha, beta) {
-            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, 0)
+            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, 0);
         } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
@@ -561,7 +561,7 @@ unsafe fn gemm_avx2(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 8, alpha, beta) {
-            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, 0)
+            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, 0);
         } else {
             gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -590,7 +590,7 @@ unsafe fn gemm_portable(
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, Lanes8::W, alpha, beta) {
-            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, 0)
+            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, 0);
         } else {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -651,7 +651,8 @@ pub(super) fn run(
 /// The shallow path's `c = op(a) · op(b)` (`alpha = 1`, `beta = 0`), then the epilogue,
 /// writing only the maximum of each run of `pool` rows (`m / pool` rows of `c`), with the
 /// best kernel for this CPU. Returns false, writing nothing, where that kernel's shallow
-/// path does not take the product or the runs ([`shallow::takes`], [`shallow::pools`]).
+/// path does not take the product or the runs ([`shallow::takes`], [`shallow::pools`]),
+/// and false, `c` written, where a run held a NaN ([`shallow::gemm`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_max_rows(
     m: usize,
@@ -679,6 +680,7 @@ pub(super) fn run_max_rows(
         return false;
     }
     let (b, c) = (b.as_ptr(), c.as_mut_ptr());
+    let mut clean = false;
     with_buffer(packed_len(n, k), |buf| {
         // SAFETY: the caller checked the slices against the shapes (or the gather vouches
         // for its reads); `buf` has room for `packed_len`; the kernel's instruction set was
@@ -687,16 +689,18 @@ pub(super) fn run_max_rows(
             #[cfg(target_arch = "x86_64")]
             {
                 if has(true) {
-                    return max_rows_avx512(m, n, k, a, b, sb, c, buf, epi, pool);
+                    clean = max_rows_avx512(m, n, k, a, b, sb, c, buf, epi, pool);
+                    return;
                 }
                 if has(false) {
-                    return max_rows_avx2(m, n, k, a, b, sb, c, buf, epi, pool);
+                    clean = max_rows_avx2(m, n, k, a, b, sb, c, buf, epi, pool);
+                    return;
                 }
             }
-            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool)
+            clean = shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool);
         }
     });
-    true
+    clean
 }
 
 /// [`shallow::gemm`] compiled for AVX-512.
@@ -717,7 +721,7 @@ unsafe fn max_rows_avx512(
     buf: *mut f32,
     epi: Epilogue,
     pool: usize,
-) {
+) -> bool {
     // SAFETY: by the caller.
     unsafe { shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, pool) }
 }
@@ -740,7 +744,7 @@ unsafe fn max_rows_avx2(
     buf: *mut f32,
     epi: Epilogue,
     pool: usize,
-) {
+) -> bool {
     // SAFETY: by the caller.
     unsafe { shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, pool) }
 }

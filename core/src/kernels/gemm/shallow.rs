@@ -5,12 +5,15 @@
 //! each row of `C` costs `k` broadcasts, `k · NV` fused multiply-adds and `NV` stores.
 //!
 //! Each element of `C` gets the same operations in the same order as in a tile (products
-//! accumulated from zero in depth order, then the tiles' own epilogue, `finish_row`), so
-//! the results keep their bits whichever path computes them.
+//! accumulated from zero in depth order, then the operations of the tiles' epilogue,
+//! `finish_row`, for `alpha = 1` and `beta = 0`), so the results keep their bits whichever
+//! path computes them.
+//!
+//! A product whose rows are a convolution's positions listed window by window can have
+//! only each window's maximum stored (`pool`): the rows never leave the registers.
 
-use super::blocked::{finish_row, pack_b, AOperand, Epilogue, ROW_BLOCK};
+use super::blocked::{pack_b, AOperand, Epilogue, ROW_BLOCK};
 use super::simd::Simd;
-use crate::kernels::elementwise::max_row_groups;
 
 /// Deepest product taken here (`k`); wider than `2 · W` columns is never taken.
 pub(super) const MAX_K: usize = 9;
@@ -32,10 +35,10 @@ pub(super) fn pools(m: usize, pool: usize) -> bool {
 
 /// `c = op(a) · op(b)`, then the epilogue, one row of `c` (`m × n`, row-major) at a
 /// time, after packing `op(b)` (strides `sb`) into `buf` as one zero-padded sliver. With
-/// `pool > 0`, only the maximum of each run of `pool` rows ([`max_row_groups`]'s rule) is
-/// written, as one row of `c` (`m / pool` rows): the run's maximum is kept in registers,
-/// and a run holding a NaN is computed again and handed to [`max_row_groups`] itself, for
-/// the first NaN's bits.
+/// `pool > 0`, only the maximum of each run of `pool` rows is written, as one row of `c`
+/// (`m / pool` rows), kept in registers with [`max_row_groups`](crate::kernels::elementwise::max_row_groups)' comparisons: the same
+/// bits, unless a run holds a NaN (whose rule, the first NaN wins, the comparisons alone do
+/// not follow). Returns false if one did; true otherwise, and always for `pool == 0`.
 ///
 /// # Safety
 /// [`takes`] must hold, and [`pools`] where `pool > 0`; `a` must be readable at every
@@ -56,7 +59,7 @@ pub(super) unsafe fn gemm<S: Rows>(
     buf: *mut f32,
     epi: Epilogue,
     pool: usize,
-) {
+) -> bool {
     debug_assert!(takes(n, k, S::W, 1.0, 0.0) && (pool == 0 || pools(m, pool)));
     // SAFETY: by the caller.
     unsafe {
@@ -85,7 +88,7 @@ unsafe fn run<S: Rows, const NV: usize>(
     c: *mut f32,
     epi: Epilogue,
     pool: usize,
-) {
+) -> bool {
     // SAFETY: by the caller.
     unsafe {
         // The depth as a constant: the loop is unrolled and `op(B)` stays in registers.
@@ -117,7 +120,7 @@ pub(super) trait Rows: Simd {
         c: *mut f32,
         epi: Epilogue,
         pool: usize,
-    );
+    ) -> bool;
 }
 
 /// Implements [`Rows`] for `$s` through the function `$f`, compiled with `$features`.
@@ -133,7 +136,7 @@ macro_rules! rows {
             c: *mut f32,
             epi: Epilogue,
             pool: usize,
-        ) {
+        ) -> bool {
             // SAFETY: by the caller.
             unsafe { each::<$s, NV, K>(m, n, a, b, c, epi, pool) }
         }
@@ -148,7 +151,7 @@ macro_rules! rows {
                 c: *mut f32,
                 epi: Epilogue,
                 pool: usize,
-            ) {
+            ) -> bool {
                 // SAFETY: by the caller (who checked the instruction set).
                 unsafe { $f::<NV, K>(m, n, a, b, c, epi, pool) }
             }
@@ -175,7 +178,7 @@ unsafe fn each<S: Simd, const NV: usize, const K: usize>(
     c: *mut f32,
     epi: Epilogue,
     pool: usize,
-) {
+) -> bool {
     // SAFETY: by the caller.
     unsafe {
         let p = Product::<S, NV, K>::new(n, b, epi.bias);
@@ -212,8 +215,7 @@ unsafe fn store_row<S: Simd, const NV: usize>(v: &[S::V; NV], c: *mut f32, n: us
 struct Product<S: Simd, const NV: usize, const K: usize> {
     b: [[S::V; NV]; K],
     n: usize,
-    bias: *const f32,
-    /// The bias as `finish_row` loads it (zeros without one).
+    /// The bias as `finish_row` loads it (zeros without one, then unused).
     bias_v: [S::V; NV],
 }
 
@@ -228,7 +230,6 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
             Product {
                 b: core::array::from_fn(|p| core::array::from_fn(|v| S::load(b.add((p * NV + v) * S::W)))),
                 n,
-                bias,
                 bias_v: core::array::from_fn(|v| {
                     if bias.is_null() {
                         S::splat(0.0)
@@ -244,7 +245,8 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
 
     /// Every row of `C`: each row's origin in `op(A)` fetched a block at a time, its
     /// depth offsets once. With `pool > 0`, only each run of `pool` rows' maximum is
-    /// stored, to the next row of `c`.
+    /// stored, to the next row of `c`; returns false if a run held a NaN (its stored
+    /// maximum may then differ from `max_row_groups`').
     ///
     /// # Safety
     /// As [`gemm`].
@@ -255,7 +257,7 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
         a: AOperand<'_>,
         c: *mut f32,
         pool: usize,
-    ) {
+    ) -> bool {
         // SAFETY: by the caller.
         unsafe {
             let mut offs = [0usize; K];
@@ -264,10 +266,9 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                 AOperand::Gather(g) => g.depths(0, &mut offs),
             }
             let mut rows = [core::ptr::null::<f32>(); ROW_BLOCK];
-            // A run's rows, their maximum and their sum (NaN where a row holds one).
-            let mut run = [core::ptr::null::<f32>(); MAX_POOL];
+            // A run's maximum and sum so far, and whether no run held a NaN.
             let (mut max, mut sum) = ([S::splat(0.0); NV], [S::splat(0.0); NV]);
-            let (mut slot, mut pooled) = (0, c);
+            let (mut slot, mut pooled, mut clean) = (0, c, true);
             let mut i0 = 0;
             while i0 < m {
                 let block = &mut rows[..ROW_BLOCK.min(m - i0)];
@@ -279,13 +280,11 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                     AOperand::Gather(g) => g.rows(i0, block),
                 }
                 for (i, &row) in block.iter().enumerate() {
-                    let a = |p: usize| *row.add(offs[p]);
+                    let v = self.finished::<BIAS, RELU>(|p| *row.add(offs[p]));
                     if pool == 0 {
-                        self.row::<BIAS, RELU>(a, c.add((i0 + i) * self.n));
+                        store_row::<S, NV>(&v, c.add((i0 + i) * self.n), self.n);
                         continue;
                     }
-                    run[slot] = row;
-                    let v = self.finished::<BIAS, RELU>(a);
                     for j in 0..NV {
                         (max[j], sum[j]) = if slot == 0 {
                             (v[j], v[j])
@@ -294,35 +293,24 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                         };
                     }
                     slot += 1;
-                    if slot < pool {
-                        continue;
-                    }
-                    slot = 0;
-                    if !sum.iter().any(|&s| S::any_nan(s)) {
-                        // `max_row_groups`' comparisons, in registers.
+                    if slot == pool {
+                        // `max_row_groups`' comparisons, in registers; they give its bits
+                        // unless a run holds a NaN (the sum then is NaN; infinities of
+                        // both signs also make it so).
+                        clean &= !sum.iter().any(|&s| S::any_nan(s));
                         store_row::<S, NV>(&max, pooled, self.n);
-                    } else {
-                        // A NaN (or infinities of both signs): the exact rule over the
-                        // run's rows computed again, for the first NaN's bits.
-                        // `n <= 2 · W <= 32`.
-                        let mut values = [0.0f32; MAX_POOL * 32];
-                        debug_assert!(pool * self.n <= values.len());
-                        for (r, &row) in run[..pool].iter().enumerate() {
-                            let v = self.finished::<BIAS, RELU>(|p| *row.add(offs[p]));
-                            store_row::<S, NV>(&v, values.as_mut_ptr().add(r * self.n), self.n);
-                        }
-                        let out = core::slice::from_raw_parts_mut(pooled, self.n);
-                        max_row_groups(pool, self.n, &values[..pool * self.n], out);
+                        pooled = pooled.add(self.n);
+                        slot = 0;
                     }
-                    pooled = pooled.add(self.n);
                 }
                 i0 += block.len();
             }
+            clean
         }
     }
 
     /// One row of `C`, element `p` of the row of `op(A)` being `a(p)`: the values
-    /// `finish_row` stores (`alpha = 1`, `beta = 0`).
+    /// `finish_row` computes for `alpha = 1`, `beta = 0` (the same operations).
     ///
     /// # Safety
     /// As [`gemm`].
@@ -346,27 +334,6 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                 }
             }
             acc
-        }
-    }
-
-    /// One row of `C` at `c`, element `p` of the row of `op(A)` being `a(p)`.
-    ///
-    /// # Safety
-    /// As [`gemm`].
-    #[inline(always)]
-    unsafe fn row<const BIAS: bool, const RELU: bool>(&self, a: impl Fn(usize) -> f32, c: *mut f32) {
-        // SAFETY: by the caller.
-        unsafe {
-            let mut acc = [S::splat(0.0); NV];
-            for (p, bp) in self.b.iter().enumerate() {
-                let x = S::splat(a(p));
-                for v in 0..NV {
-                    acc[v] = S::mul_add(x, bp[v], acc[v]);
-                }
-            }
-            // The tiles' own epilogue, its tests constant here.
-            let bias = if BIAS { self.bias } else { core::ptr::null() };
-            finish_row::<S, NV>(&acc, c, self.n, 1.0, 0.0, bias, RELU);
         }
     }
 }
