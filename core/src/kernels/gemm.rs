@@ -114,14 +114,7 @@ pub fn gemm_gather(
         Op::N => (n, 1),
         Op::T => (1, k),
     };
-    let epi = blocked::Epilogue {
-        bias: if bias.is_empty() {
-            core::ptr::null()
-        } else {
-            bias.as_ptr()
-        },
-        relu,
-    };
+    let epi = blocked::Epilogue::new(bias, relu);
     blocked::run(m, n, k, alpha, blocked::AOperand::Gather(a), b, sb, beta, c, epi);
 }
 
@@ -154,14 +147,7 @@ pub fn gemm_gather_max_rows(
         b.len() >= k * n && y.len() >= m / pool * n && (bias.is_empty() || bias.len() == n),
         "gemm_gather_max_rows: buffers too small"
     );
-    let epi = blocked::Epilogue {
-        bias: if bias.is_empty() {
-            core::ptr::null()
-        } else {
-            bias.as_ptr()
-        },
-        relu,
-    };
+    let epi = blocked::Epilogue::new(bias, relu);
     blocked::run_max_rows(m, n, k, blocked::AOperand::Gather(a), b, (n, 1), y, epi, pool)
 }
 
@@ -237,14 +223,7 @@ fn run(
     };
     #[cfg(feature = "alloc")]
     {
-        let epi = blocked::Epilogue {
-            bias: if bias.is_empty() {
-                core::ptr::null()
-            } else {
-                bias.as_ptr()
-            },
-            relu,
-        };
+        let epi = blocked::Epilogue::new(bias, relu);
         let a = blocked::AOperand::Strided(a.as_ptr(), (ars, acs));
         blocked::run(m, n, k, alpha, a, b, (brs, bcs), beta, c, epi);
     }

@@ -125,6 +125,20 @@ pub(super) struct Epilogue {
     pub relu: bool,
 }
 
+impl Epilogue {
+    /// `+ bias` (none when empty), then ReLU when `relu`.
+    pub fn new(bias: &[f32], relu: bool) -> Self {
+        Epilogue {
+            bias: if bias.is_empty() {
+                core::ptr::null()
+            } else {
+                bias.as_ptr()
+            },
+            relu,
+        }
+    }
+}
+
 #[cfg(test)]
 impl Epilogue {
     /// Nothing after the product.
@@ -514,6 +528,12 @@ kernel!(Avx2Kernel, super::simd::Avx2, rows [1 2 3 4 5 6], vecs [1 2]);
 struct PortableKernel;
 kernel!(PortableKernel, super::simd::Lanes8, rows [1 2 3 4], vecs [1 2]);
 
+/// [`gemm`] with AVX-512's kernel for the shape, or the shallow path. `pool > 0` asks the
+/// shallow path (which must take the product) for each run of `pool` rows' maximum only;
+/// returns false if a run held a NaN ([`shallow::gemm`]), true otherwise.
+///
+/// # Safety
+/// As [`gemm`] and, with `pool > 0`, [`shallow::gemm`]; the CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -529,19 +549,25 @@ unsafe fn gemm_avx512(
     c: *mut f32,
     buf: *mut f32,
     epi: Epilogue,
-) {
+    pool: usize,
+) -> bool {
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 16, alpha, beta) {
-            shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, 0);
+            return shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, pool);
         } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
             gemm::<Avx512Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     }
+    true
 }
 
+/// [`gemm_avx512`] for AVX2 and FMA.
+///
+/// # Safety
+/// As [`gemm_avx512`]; the CPU must have AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -557,21 +583,23 @@ unsafe fn gemm_avx2(
     c: *mut f32,
     buf: *mut f32,
     epi: Epilogue,
-) {
+    pool: usize,
+) -> bool {
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, 8, alpha, beta) {
-            shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, 0);
+            return shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, pool);
         } else {
             gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     }
+    true
 }
 
-/// The portable kernel, shallow products apart.
+/// The portable kernel, shallow products apart (`pool` as for `gemm_avx512`).
 ///
 /// # Safety
-/// As [`gemm`].
+/// As [`gemm`] and, with `pool > 0`, [`shallow::gemm`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_portable(
     m: usize,
@@ -585,16 +613,18 @@ unsafe fn gemm_portable(
     c: *mut f32,
     buf: *mut f32,
     epi: Epilogue,
-) {
+    pool: usize,
+) -> bool {
     use super::simd::Lanes8;
     // SAFETY: by the caller.
     unsafe {
         if shallow::takes(n, k, Lanes8::W, alpha, beta) {
-            shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, 0);
+            return shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool);
         } else {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
     }
+    true
 }
 
 /// The instruction sets the running CPU has (detected once by `std`), or, without `std`,
@@ -628,24 +658,7 @@ pub(super) fn run(
     c: &mut [f32],
     epi: Epilogue,
 ) {
-    let (b, c) = (b.as_ptr(), c.as_mut_ptr());
-    with_buffer(packed_len(n, k), |buf| {
-        // SAFETY: `super::gemm` checked the slices against the strides (or the gather
-        // vouches for its reads); `buf` has room for `packed_len`; the kernel's instruction
-        // set was detected.
-        unsafe {
-            #[cfg(target_arch = "x86_64")]
-            {
-                if has(true) {
-                    return gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, epi);
-                }
-                if has(false) {
-                    return gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, epi);
-                }
-            }
-            gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
-        }
-    });
+    dispatch(m, n, k, alpha, a, b, sb, beta, c, epi, 0);
 }
 
 /// The shallow path's `c = op(a) · op(b)` (`alpha = 1`, `beta = 0`), then the epilogue,
@@ -679,74 +692,47 @@ pub(super) fn run_max_rows(
     if !shallow::takes(n, k, w, 1.0, 0.0) || !shallow::pools(m, pool) {
         return false;
     }
+    dispatch(m, n, k, 1.0, a, b, sb, 0.0, c, epi, pool)
+}
+
+/// [`run`] and [`run_max_rows`]: the instruction set's entry point with a packing buffer.
+#[allow(clippy::too_many_arguments)]
+fn dispatch(
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: AOperand<'_>,
+    b: &[f32],
+    sb: (usize, usize),
+    beta: f32,
+    c: &mut [f32],
+    epi: Epilogue,
+    pool: usize,
+) -> bool {
     let (b, c) = (b.as_ptr(), c.as_mut_ptr());
     let mut clean = false;
     with_buffer(packed_len(n, k), |buf| {
-        // SAFETY: the caller checked the slices against the shapes (or the gather vouches
-        // for its reads); `buf` has room for `packed_len`; the kernel's instruction set was
-        // detected, and its shallow path takes the product and the runs.
+        // SAFETY: `super::gemm` checked the slices against the strides (or the gather
+        // vouches for its reads); `buf` has room for `packed_len`; the kernel's instruction
+        // set was detected; with `pool > 0`, `run_max_rows` checked that its shallow path
+        // takes the product and the runs.
         unsafe {
             #[cfg(target_arch = "x86_64")]
             {
                 if has(true) {
-                    clean = max_rows_avx512(m, n, k, a, b, sb, c, buf, epi, pool);
+                    clean = gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, epi, pool);
                     return;
                 }
                 if has(false) {
-                    clean = max_rows_avx2(m, n, k, a, b, sb, c, buf, epi, pool);
+                    clean = gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, epi, pool);
                     return;
                 }
             }
-            clean = shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool);
+            clean = gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, epi, pool);
         }
     });
     clean
-}
-
-/// [`shallow::gemm`] compiled for AVX-512.
-///
-/// # Safety
-/// As [`shallow::gemm`]; the CPU must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn max_rows_avx512(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: AOperand<'_>,
-    b: *const f32,
-    sb: (usize, usize),
-    c: *mut f32,
-    buf: *mut f32,
-    epi: Epilogue,
-    pool: usize,
-) -> bool {
-    // SAFETY: by the caller.
-    unsafe { shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, pool) }
-}
-
-/// [`shallow::gemm`] compiled for AVX2.
-///
-/// # Safety
-/// As [`shallow::gemm`]; the CPU must have AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn max_rows_avx2(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: AOperand<'_>,
-    b: *const f32,
-    sb: (usize, usize),
-    c: *mut f32,
-    buf: *mut f32,
-    epi: Epilogue,
-    pool: usize,
-) -> bool {
-    // SAFETY: by the caller.
-    unsafe { shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, pool) }
 }
 
 /// Largest packing buffer, in floats (plus a cache line for alignment).
@@ -816,7 +802,7 @@ pub(super) fn each_kernel(
     // SAFETY: the caller's shapes match the slices; each kernel runs only where detected.
     unsafe {
         run("portable", &|c| {
-            gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
+            gemm_portable(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE, 0);
         });
         run("portable-tiles", &|c| {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
@@ -825,12 +811,12 @@ pub(super) fn each_kernel(
         {
             if has(false) {
                 run("avx2", &|c| {
-                    gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
+                    gemm_avx2(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE, 0);
                 });
             }
             if has(true) {
                 run("avx512", &|c| {
-                    gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE)
+                    gemm_avx512(m, n, k, alpha, a, b, sb, beta, c, buf, Epilogue::NONE, 0);
                 });
                 // Both AVX-512 kernels at every width (`gemm_avx512` picks one by `n`).
                 run("avx512-wide", &|c| {
@@ -946,7 +932,9 @@ mod tests {
         unsafe {
             run(
                 "portable",
-                &|c| gemm_portable(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                &|c| {
+                    gemm_portable(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi, 0);
+                },
                 &|c| gemm::<PortableKernel>(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
             );
             #[cfg(target_arch = "x86_64")]
@@ -954,14 +942,18 @@ mod tests {
                 if has(false) {
                     run(
                         "avx2",
-                        &|c| gemm_avx2(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                        &|c| {
+                            gemm_avx2(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi, 0);
+                        },
                         &|c| avx2_tiles(m, n, k, a, b, sb, c, buf, epi),
                     );
                 }
                 if has(true) {
                     run(
                         "avx512",
-                        &|c| gemm_avx512(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
+                        &|c| {
+                            gemm_avx512(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi, 0);
+                        },
                         &|c| avx512_with::<Avx512Narrow>(m, n, k, 1.0, a, b, sb, 0.0, c, buf, epi),
                     );
                 }
