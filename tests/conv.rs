@@ -783,6 +783,28 @@ model! {
     }
 }
 
+model! {
+    /// Two poolings in a row after a convolution (the second runs on its own), and two
+    /// poolings first.
+    struct PooledTwice: Input<12, 10, 2> {
+        c: Conv2D(3, 3, activation = relu),
+        p1: MaxPooling2D(2),
+        p2: MaxPooling2D(2),
+        flat: Flatten,
+        out: Dense(2),
+    }
+}
+
+model! {
+    /// Poolings only, then a dense layer.
+    struct PoolsFirst: Input<8, 8, 2> {
+        p1: MaxPooling2D(2),
+        p2: MaxPooling2D(2),
+        flat: Flatten,
+        out: Dense(2),
+    }
+}
+
 /// One layer's inference forward, on its own.
 fn layer_forward<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
     let mut y = vec![f32::NAN; batch * <L::Output as Shape>::LEN];
@@ -851,6 +873,27 @@ fn pooled_inference_steps_keep_the_bits_of_the_layers() {
             bits(&model_forward(&*m, &x, batch)),
             bits(&want),
             "PooledFallbacks batch {batch}"
+        );
+
+        let (m, x) = pooled_case::<PooledTwice>(seed, batch);
+        let h = layer_forward(&m.c, &x, batch);
+        let h = layer_forward(&m.p1, &h, batch);
+        let h = layer_forward(&m.p2, &h, batch);
+        let want = layer_forward(&m.out, &h, batch);
+        assert_eq!(
+            bits(&model_forward(&*m, &x, batch)),
+            bits(&want),
+            "PooledTwice batch {batch}"
+        );
+
+        let (m, x) = pooled_case::<PoolsFirst>(seed, batch);
+        let h = layer_forward(&m.p1, &x, batch);
+        let h = layer_forward(&m.p2, &h, batch);
+        let want = layer_forward(&m.out, &h, batch);
+        assert_eq!(
+            bits(&model_forward(&*m, &x, batch)),
+            bits(&want),
+            "PoolsFirst batch {batch}"
         );
 
         let (m, x) = pooled_case::<PooledLast>(seed, batch);

@@ -142,7 +142,8 @@ pub trait Layer: Params {
     ///
     /// The default runs [`Layer::forward`] into the scratch, then the pooling. A layer may
     /// compute only the values the windows cover instead, with the same bits (`Conv2D`
-    /// does, where the windows are whole and disjoint).
+    /// does, where its patches are read in place, without padding, and the windows are
+    /// whole and disjoint).
     fn forward_max_pooled(
         &self,
         pool: &MaxPoolWindows,

@@ -41,13 +41,14 @@ pub fn model(m: &Model) -> TokenStream {
     // At inference, a layer followed by a `MaxPooling2D` runs as one step with it
     // (`Layer::forward_max_pooled`): its own output, where it needs one, lies in the layer
     // scratch.
-    let pooled: Vec<bool> = (0..n)
-        .map(|i| {
-            i + 1 < n
-                && m.layers[i + 1].kind == "MaxPooling2D"
-                && !passes_through(&m.layers[i].decl.kind.to_string())
-        })
-        .collect();
+    // Paired left to right: a pooling already run in its predecessor's step is not paired
+    // with the pooling after it.
+    let mut pooled = vec![false; n];
+    for i in 0..n.saturating_sub(1) {
+        pooled[i] = m.layers[i + 1].kind == "MaxPooling2D"
+            && !passes_through(&m.layers[i].decl.kind.to_string())
+            && !(i > 0 && pooled[i - 1]);
+    }
     // Inference ping-pong scratch: the widest output except the last one and those pooled
     // in the same step. `check` bounds every length by `isize::MAX / 8`, so doubling cannot
     // overflow.

@@ -28,13 +28,14 @@ pub fn accumulate_column_sums(db: &mut [f32], dy: &[f32]) {
     }
 }
 
-/// Channels compared at a time by [`max_row_groups`].
-const LANES: usize = 16;
+/// Channels compared at a time by [`max_row_groups`] and max pooling's loops: one AVX-512
+/// vector.
+pub(crate) const LANES: usize = 16;
 
 /// Whether `v` replaces `best` as a window's maximum: a larger value (so the first of equal
 /// maxima stays), or the first NaN.
 #[inline(always)]
-pub(crate) fn takes(v: f32, best: f32) -> bool {
+pub(crate) fn replaces_max(v: f32, best: f32) -> bool {
     v > best || (v.is_nan() && !best.is_nan())
 }
 
@@ -83,7 +84,7 @@ pub(crate) fn max_row_groups_body(cells: usize, c: usize, z: &[f32], y: &mut [f3
     for (ys, win) in y.chunks_exact_mut(c).zip(z.chunks_exact(cells * c)) {
         // A larger value replaces the maximum (one `max` instruction), in registers a
         // group of channels at a time; NaN is tracked apart, and only a run holding one is
-        // redone with `takes`.
+        // redone with `replaces_max`.
         let mut nan = false;
         let mut ch = 0;
         while ch + LANES <= c {
@@ -117,7 +118,7 @@ pub(crate) fn max_row_groups_body(cells: usize, c: usize, z: &[f32], y: &mut [f3
             ys.copy_from_slice(&win[..c]);
             for row in win.chunks_exact(c).skip(1) {
                 for (m, &v) in ys.iter_mut().zip(row) {
-                    *m = if takes(v, *m) { v } else { *m };
+                    *m = if replaces_max(v, *m) { v } else { *m };
                 }
             }
         }

@@ -103,8 +103,9 @@ pub fn gemm_gather(
     relu: bool,
 ) {
     let (m, k) = a.shape();
+    let fits = |len: usize, rows: usize| rows.checked_mul(n).is_some_and(|need| len >= need);
     assert!(
-        b.len() >= k * n && c.len() >= m * n && (bias.is_empty() || bias.len() == n),
+        fits(b.len(), k) && fits(c.len(), m) && (bias.is_empty() || bias.len() == n),
         "gemm_gather: buffers too small"
     );
     if degenerate(m, n, k, beta, c, bias, relu) {
@@ -124,9 +125,10 @@ pub fn gemm_gather(
 /// window ([`Patches::pooled`](crate::kernels::im2col::Patches::pooled)): each window's
 /// maximum is kept in registers and only it is stored. Only products shallow and narrow
 /// enough to be computed a row at a time are taken (a first convolution over one channel);
-/// for any other, or when `pool` does not divide `m`, returns false and writes nothing.
-/// Also returns false, with `y` written, when a run holds a NaN: the registers' maximum
-/// does not follow the first-NaN rule, so `y` must then be computed another way.
+/// for any other, or when `pool` does not divide `m` or exceeds 16, returns false and
+/// writes nothing. Also returns false, with `y` written, when a run may hold a NaN (its
+/// values sum to NaN, as infinities in the input can also make them): the registers'
+/// maximum does not follow the first-NaN rule, so `y` must then be computed another way.
 ///
 /// [`max_row_groups`]: crate::kernels::elementwise::max_row_groups
 #[cfg(feature = "alloc")]
@@ -143,8 +145,9 @@ pub fn gemm_gather_max_rows(
     if m == 0 || n == 0 || k == 0 || pool == 0 || !m.is_multiple_of(pool) {
         return false;
     }
+    let fits = |len: usize, rows: usize| rows.checked_mul(n).is_some_and(|need| len >= need);
     assert!(
-        b.len() >= k * n && y.len() >= m / pool * n && (bias.is_empty() || bias.len() == n),
+        fits(b.len(), k) && fits(y.len(), m / pool) && (bias.is_empty() || bias.len() == n),
         "gemm_gather_max_rows: buffers too small"
     );
     let epi = blocked::Epilogue::new(bias, relu);
@@ -198,8 +201,9 @@ fn run(
     bias: &[f32],
     relu: bool,
 ) {
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols).is_some_and(|need| len >= need);
     assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n),
         "gemm: buffers too small"
     );
     if degenerate(m, n, k, beta, c, bias, relu) {
@@ -276,6 +280,16 @@ fn portable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shapes whose sizes overflow `usize` fail the buffer check instead of wrapping to a
+    /// small size that the slices would pass.
+    #[test]
+    #[should_panic(expected = "buffers too small")]
+    fn overflowing_shapes_are_refused() {
+        let huge = usize::MAX / 2 + 1;
+        let mut c = [0.0; 4];
+        gemm(huge, 2, 2, 1.0, &[0.0; 4], Op::N, &[0.0; 4], Op::N, 0.0, &mut c);
+    }
 
     fn naive(m: usize, n: usize, k: usize, a: &[f32], ta: Op, b: &[f32], tb: Op) -> alloc::vec::Vec<f32> {
         let mut c = alloc::vec![0.0; m * n];

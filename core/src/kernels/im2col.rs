@@ -157,8 +157,8 @@ impl ConvGeometry {
             && self.ow > 0
             && self.kh > 0
             && self.kw > 0
-            && (self.oh - 1) * self.sh + (self.kh - 1) * self.dh < self.h
-            && (self.ow - 1) * self.sw + (self.kw - 1) * self.dw < self.w
+            && fits(self.oh - 1, self.sh, dilated(self.kh, self.dh), self.h)
+            && fits(self.ow - 1, self.sw, dilated(self.kw, self.dw), self.w)
     }
 
     /// The input row (or column) a kernel tap reads for an output index, `None` in the
@@ -253,6 +253,17 @@ unsafe fn im2col_with<R: Runs>(g: &ConvGeometry, x: &[f32], cols: &mut [f32], ba
     }
 }
 
+/// Whether `last · step + len <= n`, without overflow.
+const fn fits(last: usize, step: usize, len: usize, n: usize) -> bool {
+    match last.checked_mul(step) {
+        Some(start) => match start.checked_add(len) {
+            Some(end) => end <= n,
+            None => false,
+        },
+        None => false,
+    }
+}
+
 /// The patch matrix of `batch` samples (what [`im2col`] writes), read from the input in
 /// place by [`gemm_gather`](super::gemm::gemm_gather): row `i` is output position `i`, its
 /// origin the window's first input value, and depth `t` the tap `(ki, kj, channel)` at a
@@ -308,8 +319,8 @@ impl PoolOrder {
             && self.ow > 0
             && self.sh >= self.ph
             && self.sw >= self.pw
-            && (self.oh - 1) * self.sh + self.ph <= oh
-            && (self.ow - 1) * self.sw + self.pw <= ow
+            && fits(self.oh - 1, self.sh, self.ph, oh)
+            && fits(self.ow - 1, self.sw, self.pw, ow)
     }
 }
 
@@ -888,6 +899,16 @@ mod tests {
             ow: 3,
         };
         assert!(plain.pooled(overlapping).is_none());
+        // A step whose product with the windows' count wraps around is refused too.
+        let wrapping = PoolOrder {
+            ph: 1,
+            pw: 1,
+            sh: usize::MAX / 2 + 1,
+            sw: 1,
+            oh: 3,
+            ow: 1,
+        };
+        assert!(plain.pooled(wrapping).is_none());
     }
 
     /// A shallow product max-pooled row run by row run (`gemm_gather_max_rows`) gives the

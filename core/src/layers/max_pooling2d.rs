@@ -1,6 +1,7 @@
 //! `MaxPooling2D`: the largest value of each window of an image, per channel.
 
 use super::pooling::{self, Axis, MAX_WINDOW_CELLS};
+#[cfg(feature = "alloc")]
 use crate::kernels::im2col::PoolOrder;
 use crate::{Layer, Params, Rng};
 
@@ -97,10 +98,13 @@ impl<
     };
 
     /// The layer's windows, for [`Layer::forward_max_pooled`] of the layer before it.
-    pub const WINDOWS: MaxPoolWindows = MaxPoolWindows {
-        rows: Self::ROWS,
-        cols: Self::COLS,
-        channels: C,
+    pub const WINDOWS: MaxPoolWindows = {
+        let () = Self::CHECK;
+        MaxPoolWindows {
+            rows: Self::ROWS,
+            cols: Self::COLS,
+            channels: C,
+        }
     };
 
     /// The layer (it has no parameters).
@@ -135,6 +139,7 @@ impl MaxPoolWindows {
 
     /// Where the windows lie whole and disjoint inside an `h × w × channels` input: the
     /// order in which to list its positions window by window.
+    #[cfg(feature = "alloc")]
     pub(crate) fn pool_order(&self, h: usize, w: usize, channels: usize) -> Option<PoolOrder> {
         let (r, c) = (self.rows, self.cols);
         let fits = r.n == h && c.n == w && self.channels == channels && r.tiles() && c.tiles();
@@ -150,6 +155,7 @@ impl MaxPoolWindows {
 
     /// Max-pools `z`, listed window by window in [`MaxPoolWindows::pool_order`], into `y`:
     /// the bits of [`MaxPoolWindows::forward`] over the whole input.
+    #[cfg(feature = "alloc")]
     pub(crate) fn forward_cells(&self, z: &[f32], y: &mut [f32]) {
         crate::kernels::elementwise::max_row_groups(self.rows.pool * self.cols.pool, self.channels, z, y);
     }

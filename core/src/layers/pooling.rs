@@ -17,7 +17,7 @@
 //! - max pooling's gradient goes to the first maximum of a window in row-major order, and a
 //!   NaN in a window makes its maximum NaN.
 
-use crate::kernels::elementwise::takes;
+use crate::kernels::elementwise::{replaces_max, LANES};
 
 /// One spatial axis of a pooling window: Keras's geometry, as numbers.
 #[derive(Clone, Copy, Debug)]
@@ -133,10 +133,10 @@ fn max_tiles(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize)
                             .try_into()
                             .expect("a whole group of channels")
                     };
-                    // `takes` without its NaN test: a larger value replaces the maximum
+                    // `replaces_max` without its NaN test: a larger value replaces the maximum
                     // (one `max` instruction where `v > m ? v : m` is one); whether any
                     // cell is NaN is tracked apart, and only then is the window redone
-                    // with `takes`, for the first NaN's bits.
+                    // with `replaces_max`, for the first NaN's bits.
                     let mut m = lanes(0, 0);
                     let mut nan = [false; LANES];
                     for i in 0..h.pool {
@@ -153,7 +153,7 @@ fn max_tiles(h: Axis, w: Axis, c: usize, x: &[f32], y: &mut [f32], batch: usize)
                         for i in 0..h.pool {
                             for j in 0..w.pool {
                                 for (m, v) in m.iter_mut().zip(lanes(i, j)) {
-                                    *m = if takes(v, *m) { v } else { *m };
+                                    *m = if replaces_max(v, *m) { v } else { *m };
                                 }
                             }
                         }
@@ -236,7 +236,7 @@ impl Window {
 }
 
 /// A window's maximum over a group of [`LANES`] channels and the number of the cell that
-/// holds it (row-major within the window, [`takes`] deciding ties and NaN).
+/// holds it (row-major within the window, [`replaces_max`] deciding ties and NaN).
 #[inline(always)]
 fn window_max(xs: &[f32], win: Window) -> ([f32; LANES], [f32; LANES]) {
     let (h0, h1) = win.rows;
@@ -248,7 +248,7 @@ fn window_max(xs: &[f32], win: Window) -> ([f32; LANES], [f32; LANES]) {
         for j in w0..w1 {
             let row = win.lanes(xs, i, j);
             for l in 0..LANES {
-                let t = takes(row[l], m[l]);
+                let t = replaces_max(row[l], m[l]);
                 m[l] = if t { row[l] } else { m[l] };
                 id[l] = if t { k } else { id[l] };
             }
@@ -279,7 +279,7 @@ unsafe fn window_max_avx512(xs: &[f32], win: Window) -> ([f32; LANES], [f32; LAN
     for i in h0..h1 {
         for j in w0..w1 {
             let v = load(i, j);
-            // `takes`: larger (ordered), or NaN over a number.
+            // `replaces_max`: larger (ordered), or NaN over a number.
             let t = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(v, m)
                 | (_mm512_cmp_ps_mask::<_CMP_UNORD_Q>(v, v) & _mm512_cmp_ps_mask::<_CMP_ORD_Q>(m, m));
             m = _mm512_mask_mov_ps(m, t, v);
@@ -339,7 +339,7 @@ fn max_forward_body(
                                         let v = lanes(i, j);
                                         for (m, &v) in m.iter_mut().zip(v) {
                                             // A select, not a branch: the loop vectorises.
-                                            *m = if takes(v, *m) { v } else { *m };
+                                            *m = if replaces_max(v, *m) { v } else { *m };
                                         }
                                     }
                                 }
@@ -353,7 +353,7 @@ fn max_forward_body(
                                     for j in w0..w1 {
                                         let v = &at(xs, w.n, c, i, j)[ch..ch + m.len()];
                                         for (m, &v) in m.iter_mut().zip(v) {
-                                            *m = if takes(v, *m) { v } else { *m };
+                                            *m = if replaces_max(v, *m) { v } else { *m };
                                         }
                                     }
                                 }
@@ -389,7 +389,7 @@ fn max_forward_body(
                                     for ((m, id), &v) in
                                         out.iter_mut().zip(out_idx.iter_mut()).zip(&cell(ij)[..len])
                                     {
-                                        let t = takes(v, *m);
+                                        let t = replaces_max(v, *m);
                                         *m = if t { v } else { *m };
                                         *id = if t { k } else { *id };
                                     }
@@ -402,9 +402,6 @@ fn max_forward_body(
         }
     }
 }
-
-/// Channels per group of [`max_forward`]'s inference loop: one AVX-512 vector.
-const LANES: usize = 16;
 
 /// Max pooling's input gradient: each output's gradient goes to the cell `argmax` names
 /// (windows may overlap, so contributions add up).
@@ -661,7 +658,7 @@ pub(crate) fn global_max_forward(
         best.copy_from_slice(&xs[..c]);
         for row in xs.chunks_exact(c) {
             for (m, &v) in best.iter_mut().zip(row) {
-                *m = if takes(v, *m) { v } else { *m };
+                *m = if replaces_max(v, *m) { v } else { *m };
             }
         }
         if let Some(counts) = counts.as_deref_mut() {

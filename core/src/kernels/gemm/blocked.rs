@@ -210,8 +210,7 @@ pub(super) unsafe fn tile<S: Simd, const R: usize, const NV: usize, const GATHER
 }
 
 /// Writes one row of a finished product to the `nr` columns at `c`
-/// (`(NV - 1) · W < nr <= NV · W`): `alpha · acc + beta · c` (`c` unread when `beta == 0`),
-/// then `+ bias` (null for none), then ReLU.
+/// (`(NV - 1) · W < nr <= NV · W`): [`finished_row`], then [`store_row`].
 ///
 /// # Safety
 /// `c` must be valid for `nr` reads and writes, `bias` (unless null) for `nr` reads;
@@ -228,10 +227,33 @@ pub(super) unsafe fn finish_row<S: Simd, const NV: usize>(
     relu: bool,
 ) {
     // SAFETY: by the caller.
+    unsafe { store_row::<S, NV>(&finished_row::<S, NV>(acc, c, nr, alpha, beta, bias, relu), c, nr) }
+}
+
+/// The values of one row of a finished product for the `nr` columns at `c`
+/// (`(NV - 1) · W < nr <= NV · W`): `alpha · acc + beta · c` (`c` unread when `beta == 0`),
+/// then `+ bias` (null for none), then ReLU. Lanes past `nr` are unspecified.
+///
+/// # Safety
+/// `c` must be valid for `nr` reads unless `beta == 0`, `bias` (unless null) for `nr`
+/// reads; `S`'s instructions must be available.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn finished_row<S: Simd, const NV: usize>(
+    acc: &[S::V; NV],
+    c: *const f32,
+    nr: usize,
+    alpha: f32,
+    beta: f32,
+    bias: *const f32,
+    relu: bool,
+) -> [S::V; NV] {
+    // SAFETY: by the caller.
     unsafe {
         let last = nr - (NV - 1) * S::W;
-        for (v, &x) in acc.iter().enumerate() {
-            let c = c.add(v * S::W);
+        core::array::from_fn(|v| {
+            let x = acc[v];
+            let c = c.wrapping_add(v * S::W);
             let x = if alpha == 1.0 {
                 x
             } else {
@@ -252,11 +274,30 @@ pub(super) unsafe fn finish_row<S: Simd, const NV: usize>(
             } else {
                 S::add(x, S::load_part(bias.add(v * S::W), last))
             };
-            let x = if relu { S::relu(x) } else { x };
-            if full {
-                S::store(c, x);
+            if relu {
+                S::relu(x)
             } else {
-                S::store_part(c, x, last);
+                x
+            }
+        })
+    }
+}
+
+/// Stores the first `nr` lanes of `v` at `c` (`(NV - 1) · W < nr <= NV · W`); the memory
+/// past them is not touched.
+///
+/// # Safety
+/// `c` must be valid for `nr` writes; `S`'s instructions must be available.
+#[inline(always)]
+pub(super) unsafe fn store_row<S: Simd, const NV: usize>(v: &[S::V; NV], c: *mut f32, nr: usize) {
+    // SAFETY: by the caller.
+    unsafe {
+        let last = nr - (NV - 1) * S::W;
+        for (j, &x) in v.iter().enumerate() {
+            if j + 1 < NV || last == S::W {
+                S::store(c.add(j * S::W), x);
+            } else {
+                S::store_part(c.add(j * S::W), x, last);
             }
         }
     }

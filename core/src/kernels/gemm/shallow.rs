@@ -5,14 +5,13 @@
 //! each row of `C` costs `k` broadcasts, `k · NV` fused multiply-adds and `NV` stores.
 //!
 //! Each element of `C` gets the same operations in the same order as in a tile (products
-//! accumulated from zero in depth order, then the operations of the tiles' epilogue,
-//! `finish_row`, for `alpha = 1` and `beta = 0`), so the results keep their bits whichever
-//! path computes them.
+//! accumulated from zero in depth order, then the tiles' own epilogue, `finished_row`), so
+//! the results keep their bits whichever path computes them.
 //!
 //! A product whose rows are a convolution's positions listed window by window can have
 //! only each window's maximum stored (`pool`): the rows never leave the registers.
 
-use super::blocked::{pack_b, AOperand, Epilogue, ROW_BLOCK};
+use super::blocked::{finished_row, pack_b, store_row, AOperand, Epilogue, ROW_BLOCK};
 use super::simd::Simd;
 
 /// Deepest product taken here (`k`); wider than `2 · W` columns is never taken.
@@ -36,9 +35,11 @@ pub(super) fn pools(m: usize, pool: usize) -> bool {
 /// `c = op(a) · op(b)`, then the epilogue, one row of `c` (`m × n`, row-major) at a
 /// time, after packing `op(b)` (strides `sb`) into `buf` as one zero-padded sliver. With
 /// `pool > 0`, only the maximum of each run of `pool` rows is written, as one row of `c`
-/// (`m / pool` rows), kept in registers with [`max_row_groups`](crate::kernels::elementwise::max_row_groups)' comparisons: the same
-/// bits, unless a run holds a NaN (whose rule, the first NaN wins, the comparisons alone do
-/// not follow). Returns false if one did; true otherwise, and always for `pool == 0`.
+/// (`m / pool` rows), kept in registers with the comparisons of
+/// [`max_row_groups`](crate::kernels::elementwise::max_row_groups): the same bits, unless
+/// a run holds a NaN (whose rule, the first NaN wins, the comparisons alone do not
+/// follow). Returns false if a run's values may hold one (they sum to NaN: infinities in
+/// `op(A)` can also make them so); true otherwise, and always for `pool == 0`.
 ///
 /// # Safety
 /// [`takes`] must hold, and [`pools`] where `pool > 0`; `a` must be readable at every
@@ -192,31 +193,11 @@ unsafe fn each<S: Simd, const NV: usize, const K: usize>(
     }
 }
 
-/// Stores the first `n` lanes of `v` at `c` (`(NV - 1) · W < n <= NV · W`).
-///
-/// # Safety
-/// `c` must be writable for `n` values; `S`'s instructions must be available.
-#[inline(always)]
-unsafe fn store_row<S: Simd, const NV: usize>(v: &[S::V; NV], c: *mut f32, n: usize) {
-    // SAFETY: by the caller.
-    unsafe {
-        let last = n - (NV - 1) * S::W;
-        for (j, &x) in v.iter().enumerate() {
-            if j + 1 < NV || last == S::W {
-                S::store(c.add(j * S::W), x);
-            } else {
-                S::store_part(c.add(j * S::W), x, last);
-            }
-        }
-    }
-}
-
 /// `op(B)` in registers, and the epilogue.
 struct Product<S: Simd, const NV: usize, const K: usize> {
     b: [[S::V; NV]; K],
     n: usize,
-    /// The bias as `finish_row` loads it (zeros without one, then unused).
-    bias_v: [S::V; NV],
+    bias: *const f32,
 }
 
 impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
@@ -226,27 +207,18 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
     unsafe fn new(n: usize, b: *const f32, bias: *const f32) -> Self {
         // SAFETY: by the caller.
         unsafe {
-            let last = n - (NV - 1) * S::W;
             Product {
                 b: core::array::from_fn(|p| core::array::from_fn(|v| S::load(b.add((p * NV + v) * S::W)))),
                 n,
-                bias_v: core::array::from_fn(|v| {
-                    if bias.is_null() {
-                        S::splat(0.0)
-                    } else if v + 1 < NV || last == S::W {
-                        S::load(bias.add(v * S::W))
-                    } else {
-                        S::load_part(bias.add(v * S::W), last)
-                    }
-                }),
+                bias,
             }
         }
     }
 
     /// Every row of `C`: each row's origin in `op(A)` fetched a block at a time, its
     /// depth offsets once. With `pool > 0`, only each run of `pool` rows' maximum is
-    /// stored, to the next row of `c`; returns false if a run held a NaN (its stored
-    /// maximum may then differ from `max_row_groups`').
+    /// stored, to the next row of `c`; returns false if a run's values summed to NaN (its
+    /// stored maximum may then differ from `max_row_groups`').
     ///
     /// # Safety
     /// As [`gemm`].
@@ -309,8 +281,8 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
         }
     }
 
-    /// One row of `C`, element `p` of the row of `op(A)` being `a(p)`: the values
-    /// `finish_row` computes for `alpha = 1`, `beta = 0` (the same operations).
+    /// One row of `C`, element `p` of the row of `op(A)` being `a(p)`: the values the
+    /// tiles' epilogue (`finish_row`) stores, `alpha = 1`, `beta = 0`.
     ///
     /// # Safety
     /// As [`gemm`].
@@ -325,15 +297,9 @@ impl<S: Simd, const NV: usize, const K: usize> Product<S, NV, K> {
                     acc[v] = S::mul_add(x, bp[v], acc[v]);
                 }
             }
-            for (x, &b) in acc.iter_mut().zip(&self.bias_v) {
-                if BIAS {
-                    *x = S::add(*x, b);
-                }
-                if RELU {
-                    *x = S::relu(*x);
-                }
-            }
-            acc
+            // The tiles' own epilogue, its tests constant here.
+            let bias = if BIAS { self.bias } else { core::ptr::null() };
+            finished_row::<S, NV>(&acc, core::ptr::null(), self.n, 1.0, 0.0, bias, RELU)
         }
     }
 }
