@@ -103,9 +103,8 @@ pub fn gemm_gather(
     relu: bool,
 ) {
     let (m, k) = a.shape();
-    let fits = |len: usize, rows: usize| rows.checked_mul(n).is_some_and(|need| len >= need);
     assert!(
-        fits(b.len(), k) && fits(c.len(), m) && (bias.is_empty() || bias.len() == n),
+        holds(b.len(), k, n) && holds(c.len(), m, n) && (bias.is_empty() || bias.len() == n),
         "gemm_gather: buffers too small"
     );
     if degenerate(m, n, k, beta, c, bias, relu) {
@@ -145,13 +144,18 @@ pub fn gemm_gather_max_rows(
     if m == 0 || n == 0 || k == 0 || pool == 0 || !m.is_multiple_of(pool) {
         return false;
     }
-    let fits = |len: usize, rows: usize| rows.checked_mul(n).is_some_and(|need| len >= need);
     assert!(
-        fits(b.len(), k) && fits(y.len(), m / pool) && (bias.is_empty() || bias.len() == n),
+        holds(b.len(), k, n) && holds(y.len(), m / pool, n) && (bias.is_empty() || bias.len() == n),
         "gemm_gather_max_rows: buffers too small"
     );
     let epi = blocked::Epilogue::new(bias, relu);
     blocked::run_max_rows(m, n, k, blocked::AOperand::Gather(a), b, (n, 1), y, epi, pool)
+}
+
+/// Whether a buffer of `len` values holds a `rows × cols` matrix (false where the size
+/// overflows `usize`, rather than wrapping to a small one).
+fn holds(len: usize, rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols).is_some_and(|need| len >= need)
 }
 
 /// Finishes a product with no rows, columns or depth (`c = beta · c + bias`, then ReLU) and
@@ -201,9 +205,8 @@ fn run(
     bias: &[f32],
     relu: bool,
 ) {
-    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols).is_some_and(|need| len >= need);
     assert!(
-        fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n),
+        holds(a.len(), m, k) && holds(b.len(), k, n) && holds(c.len(), m, n),
         "gemm: buffers too small"
     );
     if degenerate(m, n, k, beta, c, bias, relu) {

@@ -483,8 +483,8 @@ impl ConvOp {
                 let (rows, windows) = (batch * order.positions(), batch * order.oh * order.ow);
                 let relu = is_relu::<A>();
                 let pooled = &mut y[..windows * self.f];
-                // A shallow product whose activation is its epilogue's: each window's values
-                // stay in L1.
+                // A shallow product whose activation is its epilogue's: each window's
+                // maximum is kept in registers.
                 if (relu || A::IS_LINEAR)
                     && gemm_gather_max_rows(self.f, &patches, kernel, bias, relu, order.cells(), pooled)
                 {

@@ -570,11 +570,12 @@ struct PortableKernel;
 kernel!(PortableKernel, super::simd::Lanes8, rows [1 2 3 4], vecs [1 2]);
 
 /// [`gemm`] with AVX-512's kernel for the shape, or the shallow path. `pool > 0` asks the
-/// shallow path (which must take the product) for each run of `pool` rows' maximum only;
-/// returns false if a run held a NaN ([`shallow::gemm`]), true otherwise.
+/// shallow path for each run of `pool` rows' maximum only: returns false, writing nothing,
+/// where the shallow path does not take the product, and false where a run held a NaN
+/// ([`shallow::gemm`]); true otherwise.
 ///
 /// # Safety
-/// As [`gemm`] and, with `pool > 0`, [`shallow::gemm`]; the CPU must have AVX-512F.
+/// As [`gemm`] and, with `pool > 0`, [`shallow::pools`]; the CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -596,6 +597,8 @@ unsafe fn gemm_avx512(
     unsafe {
         if shallow::takes(n, k, 16, alpha, beta) {
             return shallow::gemm::<super::simd::Avx512>(m, n, k, a, b, sb, c, buf, epi, pool);
+        } else if pool > 0 {
+            return false;
         } else if n <= NARROW_N {
             gemm::<Avx512Narrow>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         } else {
@@ -630,6 +633,8 @@ unsafe fn gemm_avx2(
     unsafe {
         if shallow::takes(n, k, 8, alpha, beta) {
             return shallow::gemm::<super::simd::Avx2>(m, n, k, a, b, sb, c, buf, epi, pool);
+        } else if pool > 0 {
+            return false;
         } else {
             gemm::<Avx2Kernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -640,7 +645,7 @@ unsafe fn gemm_avx2(
 /// The portable kernel, shallow products apart (`pool` as for `gemm_avx512`).
 ///
 /// # Safety
-/// As [`gemm`] and, with `pool > 0`, [`shallow::gemm`].
+/// As [`gemm`] and, with `pool > 0`, [`shallow::pools`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_portable(
     m: usize,
@@ -661,6 +666,8 @@ unsafe fn gemm_portable(
     unsafe {
         if shallow::takes(n, k, Lanes8::W, alpha, beta) {
             return shallow::gemm::<Lanes8>(m, n, k, a, b, sb, c, buf, epi, pool);
+        } else if pool > 0 {
+            return false;
         } else {
             gemm::<PortableKernel>(m, n, k, alpha, a, b, sb, beta, c, buf, epi)
         }
@@ -719,21 +726,7 @@ pub(super) fn run_max_rows(
     epi: Epilogue,
     pool: usize,
 ) -> bool {
-    use super::simd::Lanes8;
-    #[cfg(target_arch = "x86_64")]
-    let w = if has(true) {
-        16
-    } else if has(false) {
-        8
-    } else {
-        Lanes8::W
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let w = Lanes8::W;
-    if !shallow::takes(n, k, w, 1.0, 0.0) || !shallow::pools(m, pool) {
-        return false;
-    }
-    dispatch(m, n, k, 1.0, a, b, sb, 0.0, c, epi, pool)
+    shallow::pools(m, pool) && dispatch(m, n, k, 1.0, a, b, sb, 0.0, c, epi, pool)
 }
 
 /// [`run`] and [`run_max_rows`]: the instruction set's entry point with a packing buffer.
@@ -756,8 +749,7 @@ fn dispatch(
     with_buffer(packed_len(n, k), |buf| {
         // SAFETY: `super::gemm` checked the slices against the strides (or the gather
         // vouches for its reads); `buf` has room for `packed_len`; the kernel's instruction
-        // set was detected; with `pool > 0`, `run_max_rows` checked that its shallow path
-        // takes the product and the runs.
+        // set was detected; with `pool > 0`, `run_max_rows` checked the runs.
         unsafe {
             #[cfg(target_arch = "x86_64")]
             {
