@@ -3,6 +3,7 @@
 mod callbacks;
 mod conv;
 mod conv_extra;
+mod dense_chain;
 mod functional;
 mod gradients;
 mod history;

@@ -44,17 +44,23 @@ pub fn model(m: &Model) -> TokenStream {
     // Paired left to right: a pooling already run in its predecessor's step is not paired
     // with the pooling after it.
     let mut pooled = vec![false; n];
+    // Likewise two `Dense` layers in a row (`Dense::forward_chain`): the first's output
+    // lies in the layer scratch, then room for the second's.
+    let mut chained = vec![false; n];
     for i in 0..n.saturating_sub(1) {
-        pooled[i] = m.layers[i + 1].kind == "MaxPooling2D"
-            && !passes_through(&m.layers[i].decl.kind.to_string())
-            && !(i > 0 && pooled[i - 1]);
+        let free = !(i > 0 && (pooled[i - 1] || chained[i - 1]));
+        pooled[i] = free
+            && m.layers[i + 1].kind == "MaxPooling2D"
+            && !passes_through(&m.layers[i].decl.kind.to_string());
+        chained[i] = free && m.layers[i].kind == "Dense" && m.layers[i + 1].kind == "Dense";
     }
-    // Inference ping-pong scratch: the widest output except the last one and those pooled
-    // in the same step. `check` bounds every length by `isize::MAX / 8`, so doubling cannot
+    let inner: Vec<bool> = pooled.iter().zip(&chained).map(|(&p, &c)| p || c).collect();
+    // Inference ping-pong scratch: the widest output except the last one and those that
+    // stay inside a paired step. `check` bounds every length by `isize::MAX / 8`, so doubling cannot
     // overflow.
     let max_mid = outs[..n - 1]
         .iter()
-        .zip(&pooled)
+        .zip(&inner)
         .filter(|&(_, &p)| !p)
         .map(|(&len, _)| len)
         .max()
@@ -101,12 +107,16 @@ pub fn model(m: &Model) -> TokenStream {
     let last_ty = &last.ty;
 
     // Scratch: the two ping-pong buffers, then the largest per-layer scratch (with the
-    // layer's output for a layer pooled in the same step).
+    // layer's output for a layer pooled in the same step, and both outputs for two chained
+    // `Dense` layers).
     let scratch_expr = {
-        let needs = m.layers.iter().zip(&pooled).zip(&outs).map(|((l, &p), &len)| {
+        let needs = m.layers.iter().enumerate().zip(&outs).map(|((i, l), &len)| {
             let ty = &l.ty;
-            if p {
+            if pooled[i] {
                 quote!(#len + <#ty as #kr::Layer>::SCRATCH)
+            } else if chained[i] {
+                let next = outs[i + 1];
+                quote!(#len + #next)
             } else {
                 quote!(<#ty as #kr::Layer>::SCRATCH)
             }
@@ -143,12 +153,12 @@ pub fn model(m: &Model) -> TokenStream {
             if i + 1 < n && passes_through(&l.decl.kind.to_string()) {
                 continue;
             }
-            // A `MaxPooling2D` ran in the step of the layer before it.
-            if i > 0 && pooled[i - 1] {
+            // A `MaxPooling2D` or `Dense` ran in the step of the layer before it.
+            if i > 0 && inner[i - 1] {
                 continue;
             }
             // The layer whose output this step writes.
-            let last = if pooled[i] { i + 1 } else { i };
+            let last = if inner[i] { i + 1 } else { i };
             let x = match cur {
                 None => quote!(x),
                 Some(b) => {
@@ -171,6 +181,11 @@ pub fn model(m: &Model) -> TokenStream {
                 let pool = &m.layers[i + 1].ty;
                 body.extend(quote! {
                     #kr::Layer::forward_max_pooled(&self.#f, &<#pool>::WINDOWS, #x, #y, &mut *__ls, batch);
+                });
+            } else if chained[i] {
+                let (ty, f2) = (&l.ty, &m.layers[i + 1].decl.name);
+                body.extend(quote! {
+                    <#ty>::forward_chain(&self.#f, &self.#f2, #x, #y, &mut *__ls, batch);
                 });
             } else {
                 body.extend(quote! { #kr::Layer::forward(&self.#f, #x, #y, &mut *__ls, batch); });

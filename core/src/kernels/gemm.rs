@@ -83,6 +83,7 @@ pub fn gemm_bias_relu(
 
 #[cfg(feature = "alloc")]
 pub use blocked::Gather;
+pub(crate) use gemv::gemv_chain;
 
 /// [`gemm_bias_relu`] with `A` (`m × k`, its [`Gather::shape`]) read through a [`Gather`]
 /// rather than stored:

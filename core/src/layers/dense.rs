@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use crate::activations::{Activation, Linear};
 use crate::init::glorot_uniform;
 use crate::kernels::elementwise::{accumulate_column_sums, activation_forward};
-use crate::kernels::gemm::{gemm, gemm_bias_relu, Op};
+use crate::kernels::gemm::{gemm, gemm_bias_relu, gemv_chain, Op};
 use crate::layers::{activation_grad, is_relu, keeps_pre_activation};
 use crate::{Layer, Params, Rng};
 
@@ -158,6 +158,47 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Layer for Den
 }
 
 impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A, B> {
+    /// Inference of this layer and then `next`, as one step: `model!` runs two `Dense`
+    /// layers in a row this way. `scratch` holds `batch * (O + O2)` values: this layer's
+    /// output, then room for `next`'s.
+    ///
+    /// A single sample through a ReLU (or linear) layer wide enough to split between two
+    /// threads takes [`gemv_chain`]: each thread computes its half of this layer's output
+    /// and that half's share of `next`'s, so the two products need one hand-off between the
+    /// threads, not two. `next`'s sums are then taken in two halves, so its output may
+    /// differ from running the layers one by one in the last bits (the same whichever
+    /// thread ran what). Anything else runs the layers one by one.
+    #[doc(hidden)]
+    pub fn forward_chain<const O2: usize, A2: Activation, B2: BiasVec<O2>>(
+        &self,
+        next: &Dense<O, O2, A2, B2>,
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        batch: usize,
+    ) {
+        let (h, rest) = scratch.split_at_mut(batch * O);
+        if batch == 1
+            && (A::IS_LINEAR || is_relu::<A>())
+            && gemv_chain(
+                (I, O, O2),
+                x,
+                (self.kernel_flat(), self.bias.values(), !A::IS_LINEAR),
+                h,
+                (next.kernel_flat(), next.bias.values(), is_relu::<A2>()),
+                y,
+                rest,
+            )
+        {
+            if !A2::IS_LINEAR && !is_relu::<A2>() {
+                A2::forward_in_place(&mut y[..O2], O2);
+            }
+            return;
+        }
+        Layer::forward(self, x, h, rest, batch);
+        Layer::forward(next, h, y, rest, batch);
+    }
+
     /// The backward pass, with the parameter gradients `beta · grads + ...` (`beta` 1 to add
     /// to them, 0 to overwrite them).
     #[allow(clippy::too_many_arguments)]

@@ -64,6 +64,84 @@ pub(super) fn gemv_row(
     }
 }
 
+/// Two products in a row on one row `a` (length `k`), as two `Dense` layers compute them:
+/// `h = a · b1 + bias1` (`b1` is `k × n1`; ReLU when `relu1`), then
+/// `c = h · b2 + bias2` (`b2` is `n1 × n2`; ReLU when `relu2`). Empty biases are none.
+///
+/// Each of two threads ([`pair::join`](crate::kernels::pair::join)) computes its own half
+/// of `h`'s columns, exactly as [`gemv_row`] split between two threads does, and then that
+/// half's share of `c` (`h`'s half times its rows of `b2`): the second product starts with
+/// no hand-off between threads, and each half of `b2` stays in its own core's cache. The
+/// shares are then added (`part` holds the second; `part.len() >= n2`). `c`'s sum is thus
+/// taken in two halves, not row after row: the same bits whichever thread runs a half, not
+/// the bits of the two products run one after the other.
+///
+/// Returns false, writing nothing, where that does not pay or cannot run: products too
+/// small to split (the thresholds of [`gemv_row`]'s split), `n2` over 256 columns, a CPU
+/// without AVX-512F, or a build without the `parallel` feature.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemv_chain(
+    (k, n1, n2): (usize, usize, usize),
+    a: &[f32],
+    (b1, bias1, relu1): (&[f32], &[f32], bool),
+    h: &mut [f32],
+    (b2, bias2, relu2): (&[f32], &[f32], bool),
+    c: &mut [f32],
+    part: &mut [f32],
+) -> bool {
+    #[cfg(all(feature = "std", feature = "parallel", target_arch = "x86_64"))]
+    if n1 >= 2 * PAIR_MIN_COLS
+        && k * n1 >= PAIR_MIN_LEN
+        && n2 <= x86::NV_MAX * 16
+        && std::is_x86_feature_detected!("avx512f")
+    {
+        assert!(
+            a.len() >= k
+                && super::holds(b1.len(), k, n1)
+                && super::holds(b2.len(), n1, n2)
+                && h.len() >= n1
+                && c.len() >= n2
+                && part.len() >= n2
+                && (bias1.is_empty() || bias1.len() == n1)
+                && (bias2.is_empty() || bias2.len() == n2),
+            "gemv_chain: buffers too small"
+        );
+        let half = (n1 / 2).next_multiple_of(16);
+        let (h0, h1) = h[..n1].split_at_mut(half);
+        let (bias_lo, bias_hi) = if bias1.is_empty() {
+            (bias1, bias1)
+        } else {
+            bias1.split_at(half)
+        };
+        let (c0, c1) = (&mut c[..n2], &mut part[..n2]);
+        let a = &a[..k];
+        // One half: its columns of `h` (of every row of `b1`, `n1` apart), then its rows of `b2`.
+        let run = |cols: usize, b1: &[f32], bias: &[f32], h: &mut [f32], b2: &[f32], c: &mut [f32]| {
+            h.fill(0.0);
+            c.fill(0.0);
+            // SAFETY: the CPU has AVX-512F; `b1` holds the half's `cols` columns of each of
+            // the `k` rows, `n1` apart (checked above), `h` `cols` values; `b2` holds `cols`
+            // rows of `n2`, and `c` `n2` values.
+            unsafe {
+                x86::accumulate_rows(cols, n1, 1.0, a, b1, h);
+                super::bias_relu_pass(h, bias, relu1);
+                x86::accumulate_rows(n2, n2, 1.0, h, b2, c);
+            }
+        };
+        crate::kernels::pair::join(
+            || run(n1 - half, &b1[half..], bias_hi, h1, &b2[half * n2..], c1),
+            || run(half, b1, bias_lo, h0, b2, c0),
+        );
+        for (v, p) in c[..n2].iter_mut().zip(&part[..n2]) {
+            *v += p;
+        }
+        super::bias_relu_pass(&mut c[..n2], bias2, relu2);
+        return true;
+    }
+    let _ = (k, n1, n2, a, b1, bias1, relu1, h, b2, bias2, relu2, c, part);
+    false
+}
+
 /// Fewest columns each thread takes when a product is split between two.
 #[cfg(feature = "parallel")]
 const PAIR_MIN_COLS: usize = 64;
@@ -110,7 +188,7 @@ mod x86 {
     /// Depth indices gathered per pass (two 2 KiB arrays on the stack).
     const CHUNK: usize = 512;
     /// Vectors of 16 columns kept in registers.
-    const NV_MAX: usize = 16;
+    pub(super) const NV_MAX: usize = 16;
     /// How many listed rows ahead of the one being added the next is prefetched.
     const PREFETCH_ROWS: usize = 4;
 
@@ -335,6 +413,102 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The chained products: `h` has the bits of the first product alone (with its bias and
+    /// ReLU), `c` is the second product of that `h` (sums taken in two halves, so within
+    /// rounding), and the same bits come back call after call, whichever thread runs a half.
+    #[cfg(all(feature = "parallel", target_arch = "x86_64"))]
+    #[test]
+    fn chained_products_are_the_two_products_with_the_same_bits_on_any_thread() {
+        let avx512 = std::is_x86_feature_detected!("avx512f");
+        let mut rng = crate::Rng::new(8);
+        for (k, n1, n2, with_bias, relu1, relu2) in [
+            (784, 256, 128, true, true, true),
+            (784, 256, 10, true, false, false),
+            (600, 130, 37, false, true, false),
+            (520, 160, 256, true, true, true),
+        ] {
+            let a: alloc::vec::Vec<f32> = random(k, &mut rng)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| if i % 3 == 0 { 0.0 } else { v })
+                .collect();
+            let (b1, b2) = (random(k * n1, &mut rng), random(n1 * n2, &mut rng));
+            let (bias1, bias2) = if with_bias {
+                (random(n1, &mut rng), random(n2, &mut rng))
+            } else {
+                (alloc::vec![], alloc::vec![])
+            };
+            // One product, then the other.
+            let mut h_want = alloc::vec![0.0; n1];
+            gemv_row(n1, k, 1.0, &a, &b1, Op::N, 0.0, &mut h_want);
+            super::super::bias_relu_pass(&mut h_want, &bias1, relu1);
+            assert!(!relu1 || h_want.contains(&0.0), "the ReLU zeroes some of h");
+            let (mut want, mut mag) = (alloc::vec![0.0f64; n2], alloc::vec![0.0f64; n2]);
+            for (p, &hv) in h_want.iter().enumerate() {
+                for j in 0..n2 {
+                    let t = f64::from(hv) * f64::from(b2[p * n2 + j]);
+                    want[j] += t;
+                    mag[j] += t.abs();
+                }
+            }
+            let run = || {
+                let (mut h, mut c) = (alloc::vec![f32::NAN; n1], alloc::vec![f32::NAN; n2]);
+                let mut part = alloc::vec![f32::NAN; n2];
+                let taken = gemv_chain(
+                    (k, n1, n2),
+                    &a,
+                    (&b1, &bias1, relu1),
+                    &mut h,
+                    (&b2, &bias2, relu2),
+                    &mut c,
+                    &mut part,
+                );
+                (taken, h, c)
+            };
+            let (taken, h, c) = run();
+            assert_eq!(
+                taken, avx512,
+                "{k}x{n1}x{n2} is chained where the CPU has AVX-512F"
+            );
+            if !taken {
+                assert!(c.iter().chain(&h).all(|v| v.is_nan()), "nothing is written");
+                continue;
+            }
+            assert!(h.iter().zip(&h_want).all(|(x, y)| x.to_bits() == y.to_bits()));
+            for j in 0..n2 {
+                let bias = bias2.get(j).map_or(0.0, |&b| f64::from(b));
+                let z = want[j] + bias;
+                let z = if relu2 && z <= 0.0 { 0.0 } else { z };
+                let tol = 4.0 * (n1 as f64 + 2.0) * f64::from(f32::EPSILON) * (mag[j] + bias.abs());
+                assert!(
+                    (f64::from(c[j]) - z).abs() <= tol,
+                    "{k}x{n1}x{n2} at {j}: {} vs {z}",
+                    c[j]
+                );
+            }
+            // Many calls, some finding the helper polling, some not; and from inside a
+            // rayon worker, where both halves run on the calling thread.
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<alloc::vec::Vec<_>>();
+            for _ in 0..200 {
+                assert_eq!(bits(&run().2), bits(&c), "{k}x{n1}x{n2}");
+            }
+            let (_, _, inside) = rayon::join(run, || ()).0;
+            assert_eq!(bits(&inside), bits(&c), "{k}x{n1}x{n2} inside the pool");
+        }
+        // Too small to split: not taken, nothing written.
+        let (mut h, mut c, mut part) = ([f32::NAN; 64], [f32::NAN; 8], [f32::NAN; 8]);
+        let taken = gemv_chain(
+            (32, 64, 8),
+            &[1.0; 32],
+            (&[1.0; 32 * 64], &[], true),
+            &mut h,
+            (&[1.0; 64 * 8], &[], false),
+            &mut c,
+            &mut part,
+        );
+        assert!(!taken && c.iter().chain(&h).all(|v| v.is_nan()));
     }
 
     #[test]
