@@ -162,12 +162,14 @@ impl<const I: usize, const O: usize, A: Activation, B: BiasVec<O>> Dense<I, O, A
     /// layers in a row this way. `scratch` holds `batch * (O + O2)` values: this layer's
     /// output, then room for `next`'s.
     ///
-    /// A single sample through a ReLU (or linear) layer wide enough to split between two
-    /// threads takes [`gemv_chain`]: each thread computes its half of this layer's output
-    /// and that half's share of `next`'s, so the two products need one hand-off between the
-    /// threads, not two. `next`'s sums are then taken in two halves, so its output may
-    /// differ from running the layers one by one in the last bits (the same whichever
-    /// thread ran what). Anything else runs the layers one by one.
+    /// A single sample through a ReLU (or linear) layer takes [`gemv_chain`] where it runs
+    /// (AVX-512F, the `parallel` feature, this layer at least 128 wide with a 64 Ki-float
+    /// kernel, `next` at most 256 wide): each of two threads computes its half of this
+    /// layer's output and that half's share of `next`'s, so the two products need one
+    /// hand-off between the threads, not two. `next`'s sums are then taken in two halves,
+    /// also when both halves run on the calling thread (helper off or busy): the same bits
+    /// whichever thread ran what, within rounding of, not always equal to, the layers run
+    /// one by one. Anything else runs the layers one by one.
     #[doc(hidden)]
     pub fn forward_chain<const O2: usize, A2: Activation, B2: BiasVec<O2>>(
         &self,

@@ -73,8 +73,10 @@ pub(super) fn gemv_row(
 /// half's share of `c` (`h`'s half times its rows of `b2`): the second product starts with
 /// no hand-off between threads, and each half of `b2` stays in its own core's cache. The
 /// shares are then added (`part` holds the second; `part.len() >= n2`). `c`'s sum is thus
-/// taken in two halves, not row after row: the same bits whichever thread runs a half, not
-/// the bits of the two products run one after the other.
+/// taken in two halves, not row after row, wherever the halves run (both on the calling
+/// thread when the helper is off or busy): the same bits whichever thread runs a half,
+/// within rounding of the two products run one after the other. (Two halves that overflow
+/// to opposite infinities give NaN where the row-after-row sum may stay infinite.)
 ///
 /// Returns false, writing nothing, where that does not pay or cannot run: products too
 /// small to split (the thresholds of [`gemv_row`]'s split), `n2` over 256 columns, a CPU
@@ -453,9 +455,10 @@ mod tests {
                     mag[j] += t.abs();
                 }
             }
+            // Buffers with a NaN tail, which no write may reach.
             let run = || {
-                let (mut h, mut c) = (alloc::vec![f32::NAN; n1], alloc::vec![f32::NAN; n2]);
-                let mut part = alloc::vec![f32::NAN; n2];
+                let (mut h, mut c) = (alloc::vec![f32::NAN; n1 + 16], alloc::vec![f32::NAN; n2 + 16]);
+                let mut part = alloc::vec![f32::NAN; n2 + 16];
                 let taken = gemv_chain(
                     (k, n1, n2),
                     &a,
@@ -465,6 +468,13 @@ mod tests {
                     &mut c,
                     &mut part,
                 );
+                let tails = [&h[n1..], &c[n2..], &part[n2..]];
+                assert!(
+                    tails.iter().all(|t| t.iter().all(|v| v.is_nan())),
+                    "written past the end"
+                );
+                h.truncate(n1);
+                c.truncate(n2);
                 (taken, h, c)
             };
             let (taken, h, c) = run();
@@ -497,18 +507,28 @@ mod tests {
             let (_, _, inside) = rayon::join(run, || ()).0;
             assert_eq!(bits(&inside), bits(&c), "{k}x{n1}x{n2} inside the pool");
         }
-        // Too small to split: not taken, nothing written.
-        let (mut h, mut c, mut part) = ([f32::NAN; 64], [f32::NAN; 8], [f32::NAN; 8]);
-        let taken = gemv_chain(
-            (32, 64, 8),
-            &[1.0; 32],
-            (&[1.0; 32 * 64], &[], true),
-            &mut h,
-            (&[1.0; 64 * 8], &[], false),
-            &mut c,
-            &mut part,
-        );
-        assert!(!taken && c.iter().chain(&h).all(|v| v.is_nan()));
+        // Too small to split, or a second product too wide for the registers: not taken,
+        // nothing written.
+        for (k, n1, n2) in [(32, 64, 8), (784, 256, 257)] {
+            let (mut h, mut c, mut part) = (
+                alloc::vec![f32::NAN; n1],
+                alloc::vec![f32::NAN; n2],
+                alloc::vec![f32::NAN; n2],
+            );
+            let taken = gemv_chain(
+                (k, n1, n2),
+                &alloc::vec![1.0; k],
+                (&alloc::vec![1.0; k * n1], &[], true),
+                &mut h,
+                (&alloc::vec![1.0; n1 * n2], &[], false),
+                &mut c,
+                &mut part,
+            );
+            assert!(
+                !taken && c.iter().chain(&h).chain(&part).all(|v| v.is_nan()),
+                "{k}x{n1}x{n2}"
+            );
+        }
     }
 
     #[test]
