@@ -16,7 +16,8 @@
 # workload and round; each value is itself the median of REPS repetitions, default 3),
 # peak.jsonl, gemm.txt (one-thread GEMM, kerust vs matrixmultiply), machine.txt, table.md.
 # SYSTEMS (default "torch keras-jax keras-tf:W2") chooses the peers; an entry
-# `system:W1,W2` limits that system to those workloads.
+# `system:W1,W2` limits that system to those workloads. W3 also runs on candle (a Rust
+# program of its own, benches/peers/candle-w3, 2 rayon threads); CANDLE=0 leaves it out.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -47,6 +48,19 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 BINDIR=$(mktemp -d)
 cp "$TARGET_DIR/release/workloads" "$TARGET_DIR/release/gemm" "$BINDIR/"
 BIN=$BINDIR/workloads
+
+# candle on W3 (benches/peers/candle-w3: the fastest peer there in ../shared/peers/RESULTS.md),
+# built once, run after the other peers in each round; CANDLE=0 leaves it out.
+CANDLE_BIN=""
+if [[ "${CANDLE:-1}" != 0 && -z "${SKIP_PEERS:-}" && " ${WORKLOADS//,/ } " == *" W3 "* ]]; then
+    echo "== building candle's W3 (benches/peers/candle-w3, release)" >&2
+    if cargo build --release --manifest-path "$ROOT/benches/peers/candle-w3/Cargo.toml" >&2; then
+        cp "$ROOT/benches/peers/candle-w3/target/release/candle-w3" "$BINDIR/"
+        CANDLE_BIN=$BINDIR/candle-w3
+    else
+        echo "   candle's W3 did not build; left out" >&2
+    fi
+fi
 
 {
     echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(grep -o -m1 -w avx512f /proc/cpuinfo || echo 'no avx512f')"
@@ -91,6 +105,10 @@ for round in $(seq "$ROUNDS"); do
                 | grep --line-buffered -v -e '^WARNING: All log messages before absl' -e 'oneDNN custom operations are on' \
                 | grep --line-buffered -v '^{' >&2 || true
         done < <(peer_runs "$group")
+        if [[ -n "$CANDLE_BIN" && ",$group," == *",W3,"* ]]; then
+            echo "== round $round, W3: candle ($(date +%T), load $(load))" >&2
+            RAYON_NUM_THREADS=2 "$CANDLE_BIN" >> "$OUTDIR/peers.jsonl"
+        fi
     done
 done
 echo "finished: $(date -u +%FT%TZ), load $(load)" >> "$OUTDIR/machine.txt"
