@@ -806,7 +806,7 @@ model! {
 }
 
 /// One layer's inference forward, on its own.
-fn layer_forward<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
+pub(crate) fn layer_forward<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
     let mut y = vec![f32::NAN; batch * <L::Output as Shape>::LEN];
     let mut scratch = vec![0.0; batch * L::SCRATCH];
     layer.forward(x, &mut y, &mut scratch, batch);
@@ -830,14 +830,15 @@ fn pooled_case<M: Model>(seed: u64, batch: usize) -> (Box<M>, Vec<f32>) {
 }
 
 /// The model's inference forward, with exactly the scratch it declares.
-fn model_forward<M: Model>(model: &M, x: &[f32], batch: usize) -> Vec<f32> {
+pub(crate) fn model_forward<M: Model>(model: &M, x: &[f32], batch: usize) -> Vec<f32> {
     let mut y = vec![f32::NAN; batch * <M::Output as Shape>::LEN];
     let mut scratch = vec![f32::NAN; batch * M::SCRATCH];
     model.forward_batch(x, &mut y, batch, &mut scratch);
     y
 }
 
-fn bits(v: &[f32]) -> Vec<u32> {
+/// The values' bit patterns, to compare results exactly (NaNs included).
+pub(crate) fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 

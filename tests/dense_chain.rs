@@ -7,7 +7,9 @@
 
 use kerust::params::boxed_zeroed;
 use kerust::prelude::*;
-use kerust::{Layer, Model, Shape};
+use kerust::{Model, Shape};
+
+use crate::conv::{bits, layer_forward, model_forward};
 
 model! {
     /// W1's network: `h1 → h2` chain, `out` alone.
@@ -36,24 +38,6 @@ model! {
         a: Dense(256, use_bias = false),
         b: Dense(10),
     }
-}
-
-fn layer_forward<L: Layer>(layer: &L, x: &[f32], batch: usize) -> Vec<f32> {
-    let mut y = vec![f32::NAN; batch * <L::Output as Shape>::LEN];
-    let mut scratch = vec![0.0; batch * L::SCRATCH];
-    layer.forward(x, &mut y, &mut scratch, batch);
-    y
-}
-
-fn model_forward<M: Model>(model: &M, x: &[f32], batch: usize) -> Vec<f32> {
-    let mut y = vec![f32::NAN; batch * <M::Output as Shape>::LEN];
-    let mut scratch = vec![f32::NAN; batch * M::SCRATCH];
-    model.forward_batch(x, &mut y, batch, &mut scratch);
-    y
-}
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 /// A model with random biases, and `batch` inputs with zeros (as images have).
