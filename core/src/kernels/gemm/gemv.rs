@@ -36,11 +36,10 @@ pub(super) fn gemv_row(
             #[cfg(all(feature = "std", target_arch = "x86_64"))]
             if std::is_x86_feature_detected!("avx512f") {
                 #[cfg(feature = "parallel")]
-                if n >= 2 * PAIR_MIN_COLS && k * n >= PAIR_MIN_LEN {
+                if let Some(half) = pair_split(n, k) {
                     // Two threads, each its own half of the columns (and so, call after
                     // call, of `b` in its core's cache). Each column's sum is the same
                     // sequence of operations whichever thread runs it.
-                    let half = (n / 2).next_multiple_of(16);
                     let (c0, c1) = c.split_at_mut(half);
                     let (b0, b1) = (b, &b[half..]);
                     // SAFETY: the CPU has AVX-512F; each half's columns of every row of `b`
@@ -81,7 +80,6 @@ pub(super) fn gemv_row(
 /// Returns false, writing nothing, where that does not pay or cannot run: products too
 /// small to split (the thresholds of [`gemv_row`]'s split), `n2` over 256 columns, a CPU
 /// without AVX-512F, or a build without the `parallel` feature.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemv_chain(
     (k, n1, n2): (usize, usize, usize),
     a: &[f32],
@@ -92,10 +90,8 @@ pub(crate) fn gemv_chain(
     part: &mut [f32],
 ) -> bool {
     #[cfg(all(feature = "std", feature = "parallel", target_arch = "x86_64"))]
-    if n1 >= 2 * PAIR_MIN_COLS
-        && k * n1 >= PAIR_MIN_LEN
-        && n2 <= x86::NV_MAX * 16
-        && std::is_x86_feature_detected!("avx512f")
+    if let Some(half) =
+        pair_split(n1, k).filter(|_| n2 <= x86::NV_MAX * 16 && std::is_x86_feature_detected!("avx512f"))
     {
         assert!(
             a.len() >= k
@@ -108,7 +104,6 @@ pub(crate) fn gemv_chain(
                 && (bias2.is_empty() || bias2.len() == n2),
             "gemv_chain: buffers too small"
         );
-        let half = (n1 / 2).next_multiple_of(16);
         let (h0, h1) = h[..n1].split_at_mut(half);
         let (bias_lo, bias_hi) = if bias1.is_empty() {
             (bias1, bias1)
@@ -142,6 +137,14 @@ pub(crate) fn gemv_chain(
     }
     let _ = (k, n1, n2, a, b1, bias1, relu1, h, b2, bias2, relu2, c, part);
     false
+}
+
+/// Where a one-row product with `op(b)` of `k × n` is split between two threads: the
+/// calling thread's columns `..half` (a multiple of 16), or `None` where the product is too
+/// small for the split to pay. [`gemv_row`] and [`gemv_chain`] split alike.
+#[cfg(feature = "parallel")]
+fn pair_split(n: usize, k: usize) -> Option<usize> {
+    (n >= 2 * PAIR_MIN_COLS && k * n >= PAIR_MIN_LEN).then(|| (n / 2).next_multiple_of(16))
 }
 
 /// Fewest columns each thread takes when a product is split between two.
@@ -392,10 +395,7 @@ mod tests {
         }
         let mut rng = crate::Rng::new(5);
         for (n, k) in [(256, 784), (300, 1030), (129, 600)] {
-            assert!(
-                n >= 2 * PAIR_MIN_COLS && k * n >= PAIR_MIN_LEN,
-                "{n}x{k} is split"
-            );
+            assert!(pair_split(n, k).is_some(), "{n}x{k} is split");
             let a: alloc::vec::Vec<f32> = random(k, &mut rng)
                 .into_iter()
                 .enumerate()
