@@ -56,8 +56,8 @@ pub fn model(m: &Model) -> TokenStream {
     }
     let inner: Vec<bool> = pooled.iter().zip(&chained).map(|(&p, &c)| p || c).collect();
     // Inference ping-pong scratch: the widest output except the last one and those that
-    // stay inside a paired step. `check` bounds every length by `isize::MAX / 8`, so doubling cannot
-    // overflow.
+    // stay inside a paired step. `check` bounds every length by `isize::MAX / 8`, so
+    // doubling cannot overflow.
     let max_mid = outs[..n - 1]
         .iter()
         .zip(&inner)
