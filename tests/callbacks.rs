@@ -985,3 +985,87 @@ fn reduce_lr_on_plateau_lowers_the_rate_of_a_fit() -> TestResult {
     assert!(*val_loss.last().unwrap() < 1e-3, "{val_loss:?}");
     Ok(())
 }
+
+/// Records which rayon thread ran each hook.
+#[derive(Default)]
+struct Threads {
+    begin: Option<Option<usize>>,
+    batches: Vec<Option<usize>>,
+}
+
+impl Callback for Threads {
+    fn on_train_begin(&mut self, _ctx: &mut Context<'_>) {
+        self.begin = Some(rayon::current_thread_index());
+    }
+    fn on_train_batch_end(&mut self, _step: usize, _logs: &Logs, _ctx: &mut Context<'_>) -> Control {
+        self.batches.push(rayon::current_thread_index());
+        Control::Continue
+    }
+}
+
+#[test]
+fn fit_runs_its_loop_and_hooks_on_rayons_pool() -> TestResult {
+    // Called from the test's own thread (outside the pool), the loop moves onto one of the
+    // pool's threads for the whole fit; the results are those of a fit started inside it.
+    assert_eq!(rayon::current_thread_index(), None);
+    let data = linear_data(256, 3);
+    let mut threads = Threads::default();
+    let mut outside = Linear::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), []);
+    let from_outside = outside.fit(
+        &data,
+        FitOptions {
+            callbacks: vec![&mut threads],
+            ..silent(3, 32)
+        },
+    )?;
+    let pool = rayon::current_num_threads();
+    let first = threads.begin.ok_or("on_train_begin did not run")?;
+    let first = first.ok_or("the loop ran outside rayon's pool")?;
+    assert!(first < pool, "{first} of {pool}");
+    assert_eq!(threads.batches.len(), 3 * 8);
+    assert!(
+        threads.batches.iter().all(|&t| t == Some(first)),
+        "{:?}",
+        threads.batches
+    );
+
+    let mut inside = Linear::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), []);
+    let from_inside = rayon::scope(|_| inside.fit(&data, silent(3, 32)))?;
+    assert_eq!(from_outside.metric("loss"), from_inside.metric("loss"));
+    assert_eq!(bits(outside.model().params()), bits(inside.model().params()));
+    Ok(())
+}
+
+/// Panics at the end of the given epoch.
+struct PanicAt(usize);
+
+impl Callback for PanicAt {
+    fn on_epoch_end(&mut self, epoch: usize, _logs: &Logs, _ctx: &mut Context<'_>) -> Control {
+        assert_ne!(epoch, self.0, "callback panicked on purpose");
+        Control::Continue
+    }
+}
+
+#[test]
+fn a_panicking_callback_reaches_the_caller() {
+    // The hook runs on a pool thread; its panic comes back to `fit`'s caller, not a hang.
+    let data = linear_data(64, 4);
+    let mut t = Linear::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), []);
+    let mut panics = PanicAt(1);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.fit(
+            &data,
+            FitOptions {
+                callbacks: vec![&mut panics],
+                ..silent(3, 32)
+            },
+        )
+    }));
+    let payload = caught.expect_err("the callback's panic was lost");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("callback panicked on purpose"), "{message}");
+}

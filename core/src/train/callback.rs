@@ -92,6 +92,11 @@ impl<'a> Context<'a> {
 
 /// Hooks called by [`crate::train::Trainer::fit`]. Every method has an empty default.
 ///
+/// Callbacks are [`Send`]: with the `parallel` feature, `fit` runs its loop, hooks
+/// included, on one of rayon's threads, so that the calling thread does not sit between
+/// the pool and every step (W1 trains ~10% faster; `benches/README.md`). Keep shared
+/// state in `Arc`/`Mutex` or channels rather than `Rc`/`RefCell`.
+///
 /// ```
 /// use kerust::train::{Callback, Context, Control, Logs};
 /// struct StopAtLoss(f64);
@@ -101,7 +106,7 @@ impl<'a> Context<'a> {
 ///     }
 /// }
 /// ```
-pub trait Callback {
+pub trait Callback: Send {
     /// Before the first epoch.
     fn on_train_begin(&mut self, ctx: &mut Context<'_>) {
         let _ = ctx;

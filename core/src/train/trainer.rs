@@ -187,7 +187,21 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
     /// in batches of `batch_size`, reporting the loss and metrics of each epoch, with
     /// validation data when asked. Fails, before any training, when the data or an option
     /// does not fit the model.
-    pub fn fit(&mut self, data: &Dataset, mut opts: FitOptions<'_>) -> Result<History> {
+    ///
+    /// With the `parallel` feature, a call from outside rayon's pool runs the whole loop,
+    /// callbacks included, on one of the pool's threads while the caller waits: the pool's
+    /// threads then hand each step's work to one another directly, instead of waking the
+    /// caller and being woken by it twice a step.
+    pub fn fit(&mut self, data: &Dataset, opts: FitOptions<'_>) -> Result<History> {
+        #[cfg(feature = "parallel")]
+        if rayon::current_thread_index().is_none() {
+            return rayon::scope(|_| self.fit_here(data, opts));
+        }
+        self.fit_here(data, opts)
+    }
+
+    /// [`Trainer::fit`] on the calling thread.
+    fn fit_here(&mut self, data: &Dataset, mut opts: FitOptions<'_>) -> Result<History> {
         if opts.batch_size == 0 {
             return Err(Error::invalid_argument("batch_size", "must be at least 1"));
         }

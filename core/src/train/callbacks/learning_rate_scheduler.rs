@@ -30,7 +30,7 @@ pub struct LearningRateScheduler<F> {
     schedule: F,
 }
 
-impl<F: FnMut(usize, f32) -> f32> LearningRateScheduler<F> {
+impl<F: FnMut(usize, f32) -> f32 + Send> LearningRateScheduler<F> {
     /// Sets the learning rate to `schedule(epoch, current_lr)` before each epoch.
     pub fn new(schedule: F) -> Self {
         LearningRateScheduler { schedule }
@@ -54,7 +54,7 @@ impl LearningRateScheduler<fn(usize, f32) -> f32> {
     /// ```
     pub fn from_schedule<S: LearningRateSchedule>(
         schedule: S,
-    ) -> LearningRateScheduler<impl FnMut(usize, f32) -> f32> {
+    ) -> LearningRateScheduler<impl FnMut(usize, f32) -> f32 + Send> {
         LearningRateScheduler::new(move |epoch: usize, _lr: f32| schedule.lr(epoch as u64))
     }
 }
@@ -65,7 +65,7 @@ impl<F> fmt::Debug for LearningRateScheduler<F> {
     }
 }
 
-impl<F: FnMut(usize, f32) -> f32> Callback for LearningRateScheduler<F> {
+impl<F: FnMut(usize, f32) -> f32 + Send> Callback for LearningRateScheduler<F> {
     fn on_epoch_begin(&mut self, epoch: usize, ctx: &mut Context<'_>) {
         let lr = (self.schedule)(epoch, ctx.learning_rate());
         ctx.set_learning_rate(lr);

@@ -283,7 +283,7 @@ impl ModelCheckpoint<CheckpointFiles> {
     }
 }
 
-impl<F: FnMut(usize, &[f32], &Logs)> ModelCheckpoint<F> {
+impl<F: FnMut(usize, &[f32], &Logs) + Send> ModelCheckpoint<F> {
     /// Calls `save` at the end of every epoch; monitors `"val_loss"` for
     /// [`ModelCheckpoint::save_best_only`]. Other settings are Keras's defaults.
     pub fn new(save: F) -> Self {
@@ -423,7 +423,7 @@ impl<F> fmt::Debug for ModelCheckpoint<F> {
     }
 }
 
-impl<F: CheckpointSaver> Callback for ModelCheckpoint<F> {
+impl<F: CheckpointSaver + Send> Callback for ModelCheckpoint<F> {
     /// Checks the mode.
     ///
     /// # Panics
