@@ -1036,6 +1036,74 @@ fn fit_runs_its_loop_and_hooks_on_rayons_pool() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn fit_inside_a_pool_runs_on_the_calling_thread() -> TestResult {
+    // Under `install`, the caller is already one of the pool's threads: the loop stays there.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
+    let data = linear_data(128, 5);
+    let (caller, threads) = pool.install(|| -> Result<_, kerust::Error> {
+        let mut threads = Threads::default();
+        let mut t = Linear::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), []);
+        t.fit(
+            &data,
+            FitOptions {
+                callbacks: vec![&mut threads],
+                ..silent(2, 32)
+            },
+        )?;
+        Ok((rayon::current_thread_index(), threads))
+    })?;
+    assert!(caller.is_some());
+    assert_eq!(threads.begin, Some(caller));
+    assert!(
+        threads.batches.iter().all(|&t| t == caller),
+        "{:?}",
+        threads.batches
+    );
+    Ok(())
+}
+
+/// Half the smallest normal float: subnormal, or zero where subnormals are flushed.
+fn half_min() -> f32 {
+    std::hint::black_box(f32::MIN_POSITIVE) * std::hint::black_box(0.5)
+}
+
+/// Records, at every batch's end, whether its thread flushes subnormals.
+#[derive(Default)]
+struct Flushing(Vec<bool>);
+
+impl Callback for Flushing {
+    fn on_train_batch_end(&mut self, _step: usize, _logs: &Logs, _ctx: &mut Context<'_>) -> Control {
+        self.0.push(half_min() == 0.0);
+        Control::Continue
+    }
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn hooks_run_where_subnormals_flush_and_the_caller_is_left_as_it_was() -> TestResult {
+    let data = linear_data(128, 6);
+    for flush in [true, false] {
+        let mut seen = Flushing::default();
+        let mut t = Linear::new(0).compile(Sgd::new(0.1), MeanSquaredError::new(), []);
+        t.fit(
+            &data,
+            FitOptions {
+                callbacks: vec![&mut seen],
+                flush_denormals: flush,
+                ..silent(2, 32)
+            },
+        )?;
+        assert_eq!(seen.0.len(), 8);
+        // Other tests' fits may flush the pool's threads too, so only `true` is exact.
+        if flush {
+            assert!(seen.0.iter().all(|&f| f), "{:?}", seen.0);
+        }
+        assert!(half_min() > 0.0, "fit left the calling thread flushing");
+    }
+    Ok(())
+}
+
 /// Panics at the end of the given epoch.
 struct PanicAt(usize);
 

@@ -5,8 +5,12 @@
 
 /// While alive, the calling thread and every thread of the current rayon pool flush
 /// subnormal results and inputs to zero (x86-64 MXCSR bits FTZ and DAZ); dropping it
-/// restores them. Does nothing on other architectures, or when the calling thread already
-/// flushes.
+/// restores them. Does nothing on other architectures.
+///
+/// Each thread counts the guards that cover it: it starts flushing with the first and
+/// returns to its own setting with the last. So `fit`s running at once on one pool keep
+/// the flush until the last of them ends (one ending never switches it off under another),
+/// and a thread that already flushed, by its owner's choice, keeps flushing.
 pub(crate) struct FlushDenormals {
     active: bool,
 }
@@ -14,9 +18,9 @@ pub(crate) struct FlushDenormals {
 impl FlushDenormals {
     /// Turns the flush on when `enabled`.
     pub(crate) fn on(enabled: bool) -> Self {
-        let active = enabled && supported() && !flushing();
+        let active = enabled && supported();
         if active {
-            set_all(true);
+            on_all(enter);
         }
         FlushDenormals { active }
     }
@@ -25,15 +29,53 @@ impl FlushDenormals {
 impl Drop for FlushDenormals {
     fn drop(&mut self) {
         if self.active {
-            set_all(false);
+            on_all(leave);
         }
     }
 }
 
-fn set_all(on: bool) {
-    set_thread(on);
+std::thread_local! {
+    /// This thread's live guards, and whether it flushed before the first of them.
+    static GUARDS: core::cell::Cell<(u32, bool)> = const { core::cell::Cell::new((0, false)) };
+}
+
+/// A guard now covers this thread.
+fn enter() {
+    GUARDS.with(|g| {
+        let (n, before) = g.get();
+        if n == 0 {
+            let before = flushing();
+            set_thread(true);
+            g.set((1, before));
+        } else {
+            g.set((n + 1, before));
+        }
+    });
+}
+
+/// A guard covering this thread has ended.
+fn leave() {
+    GUARDS.with(|g| {
+        let (n, before) = g.get();
+        if n == 1 {
+            set_thread(before);
+        }
+        g.set((n.saturating_sub(1), before));
+    });
+}
+
+/// Runs `f` once on the calling thread and on every other thread of the current rayon
+/// pool (the calling thread's own pool when it is one of its threads).
+fn on_all(f: fn()) {
     #[cfg(feature = "parallel")]
-    rayon::broadcast(|_| set_thread(on));
+    {
+        if rayon::current_thread_index().is_none() {
+            f();
+        }
+        rayon::broadcast(|_| f());
+    }
+    #[cfg(not(feature = "parallel"))]
+    f();
 }
 
 /// FTZ (bit 15) and DAZ (bit 6) of MXCSR.
@@ -86,22 +128,66 @@ mod tests {
         black_box(f32::MIN_POSITIVE) * black_box(0.5)
     }
 
+    /// Runs `f` on a pool of two threads of its own (the other tests' guards cover the
+    /// global pool's threads), as `fit` runs its loop on a pool thread.
+    fn on_own_pool(f: impl FnOnce() + Send) {
+        #[cfg(feature = "parallel")]
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(f);
+        #[cfg(not(feature = "parallel"))]
+        f();
+    }
+
+    /// Whether this thread, and every thread of the current pool, flush.
+    fn everywhere() -> (bool, bool) {
+        let here = half_min() == 0.0;
+        #[cfg(feature = "parallel")]
+        let pool = rayon::broadcast(|_| half_min());
+        #[cfg(not(feature = "parallel"))]
+        let pool = [half_min()];
+        let flushed = pool.iter().filter(|&&v| v == 0.0).count();
+        assert!(flushed == 0 || flushed == pool.len(), "{pool:?}");
+        (here, flushed > 0)
+    }
+
     #[test]
     fn subnormals_flush_inside_the_guard_and_not_after() {
-        assert!(half_min() > 0.0);
-        {
-            let _guard = FlushDenormals::on(true);
-            assert_eq!(half_min(), 0.0);
-            #[cfg(feature = "parallel")]
+        on_own_pool(|| {
+            assert_eq!(everywhere(), (false, false));
             {
-                let on_pool = rayon::broadcast(|_| half_min());
-                assert!(on_pool.iter().all(|&v| v == 0.0), "{on_pool:?}");
+                let _guard = FlushDenormals::on(true);
+                assert_eq!(everywhere(), (true, true));
             }
-        }
-        assert!(half_min() > 0.0);
-        #[cfg(feature = "parallel")]
-        assert!(rayon::broadcast(|_| half_min()).iter().all(|&v| v > 0.0));
-        let _off = FlushDenormals::on(false);
-        assert!(half_min() > 0.0);
+            assert_eq!(everywhere(), (false, false));
+            let _off = FlushDenormals::on(false);
+            assert_eq!(everywhere(), (false, false));
+        });
+    }
+
+    #[test]
+    fn overlapping_guards_keep_the_flush_until_the_last_ends() {
+        // Two fits at once: the first to end must not switch the flush off under the other.
+        on_own_pool(|| {
+            let first = FlushDenormals::on(true);
+            let second = FlushDenormals::on(true);
+            drop(first);
+            assert_eq!(everywhere(), (true, true));
+            drop(second);
+            assert_eq!(everywhere(), (false, false));
+        });
+    }
+
+    #[test]
+    fn a_thread_that_already_flushed_keeps_flushing() {
+        on_own_pool(|| {
+            set_thread(true);
+            drop(FlushDenormals::on(true));
+            assert_eq!(half_min(), 0.0);
+            set_thread(false);
+            assert!(half_min() > 0.0);
+        });
     }
 }

@@ -58,7 +58,9 @@ pub struct FitOptions<'a> {
     /// Whether training flushes subnormal floats to zero (on x86-64; default `true`), as
     /// Keras's JAX and TensorFlow backends do on CPU: arithmetic on subnormals is slow, and
     /// weights and gradients drift into that range late in training. `false` keeps exact
-    /// IEEE arithmetic. Results stay deterministic either way.
+    /// IEEE arithmetic. Results stay deterministic either way. The setting covers the
+    /// threads of the pool: a `false` fit that runs while a `true` one runs on the same
+    /// pool is flushed too.
     pub flush_denormals: bool,
 }
 

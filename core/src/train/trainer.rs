@@ -188,10 +188,15 @@ impl<M: Model, O: Optimizer, L: Objective> Trainer<M, O, L> {
     /// validation data when asked. Fails, before any training, when the data or an option
     /// does not fit the model.
     ///
-    /// With the `parallel` feature, a call from outside rayon's pool runs the whole loop,
-    /// callbacks included, on one of the pool's threads while the caller waits: the pool's
-    /// threads then hand each step's work to one another directly, instead of waking the
-    /// caller and being woken by it twice a step.
+    /// With the `parallel` feature, a call from outside any rayon pool runs the whole loop,
+    /// callbacks and progress output included, on a thread of rayon's global pool while the
+    /// caller waits: the pool's threads then hand each step's work to one another
+    /// directly, instead of waking the caller and being woken by it twice a step (a call
+    /// from inside a pool, e.g. under `ThreadPool::install`, runs on the calling thread).
+    /// Hooks therefore run on a pool thread: they do not see the caller's thread-locals,
+    /// and should not block on work that needs the pool (tasks given to `rayon::spawn`,
+    /// another `fit`), nor should the caller hold `std::io::stdout().lock()` across a
+    /// `fit` that prints.
     pub fn fit(&mut self, data: &Dataset, opts: FitOptions<'_>) -> Result<History> {
         #[cfg(feature = "parallel")]
         if rayon::current_thread_index().is_none() {
