@@ -165,6 +165,43 @@ fn same_seed_gives_bit_identical_weights_on_1_2_and_4_threads() -> TestResult {
 }
 
 #[test]
+fn fits_started_at_once_from_two_threads_give_the_weights_of_fits_run_alone() -> TestResult {
+    // Each `fit` runs its loop as one job of the global pool; two at once must both finish
+    // (one may wait inside the other's job) with the bits each gives alone.
+    let data = digits_head(600);
+    let (alone_a, _) = train_in_pool(2, 7, 3, &data)?;
+    let (alone_b, _) = train_in_pool(2, 8, 4, &data)?;
+    let run = |init: u64, seed: u64| {
+        let data = &data;
+        move || -> kerust::Result<Vec<f32>> {
+            let mut t = drop_net(init);
+            t.fit(
+                data,
+                FitOptions {
+                    seed,
+                    shuffle: true,
+                    validation_split: 0.2,
+                    ..silent(2, 256)
+                },
+            )?;
+            Ok(t.model().params().to_vec())
+        }
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(run(7, 3));
+        let b = s.spawn(run(8, 4));
+        (a.join(), b.join())
+    });
+    let (a, b) = (
+        a.map_err(|_| "fit A panicked")??,
+        b.map_err(|_| "fit B panicked")??,
+    );
+    assert!(bits(&a) == bits(&alone_a), "fit A's weights changed");
+    assert!(bits(&b) == bits(&alone_b), "fit B's weights changed");
+    Ok(())
+}
+
+#[test]
 fn a_different_seed_gives_different_weights() -> TestResult {
     let data = digits_head(600);
     let (a, ha) = train_in_pool(2, 7, 3, &data)?;
