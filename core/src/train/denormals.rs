@@ -10,9 +10,11 @@
 /// Each thread counts the guards that cover it: it starts flushing with the first and
 /// returns to its own setting with the last. So `fit`s running at once on one pool keep
 /// the flush until the last of them ends (one ending never switches it off under another),
-/// and a thread that already flushed, by its owner's choice, keeps flushing.
+/// and each thread ends with the FTZ and DAZ bits it had before the first.
 pub(crate) struct FlushDenormals {
     active: bool,
+    /// Dropped on the thread that made it (the counts are per thread).
+    _here: core::marker::PhantomData<*const ()>,
 }
 
 impl FlushDenormals {
@@ -22,7 +24,10 @@ impl FlushDenormals {
         if active {
             on_all(enter);
         }
-        FlushDenormals { active }
+        FlushDenormals {
+            active,
+            _here: core::marker::PhantomData,
+        }
     }
 }
 
@@ -35,8 +40,8 @@ impl Drop for FlushDenormals {
 }
 
 std::thread_local! {
-    /// This thread's live guards, and whether it flushed before the first of them.
-    static GUARDS: core::cell::Cell<(u32, bool)> = const { core::cell::Cell::new((0, false)) };
+    /// This thread's live guards, and its flush bits before the first of them.
+    static GUARDS: core::cell::Cell<(u32, u32)> = const { core::cell::Cell::new((0, 0)) };
 }
 
 /// A guard now covers this thread.
@@ -44,8 +49,8 @@ fn enter() {
     GUARDS.with(|g| {
         let (n, before) = g.get();
         if n == 0 {
-            let before = flushing();
-            set_thread(true);
+            let before = bits();
+            set_bits(BITS);
             g.set((1, before));
         } else {
             g.set((n + 1, before));
@@ -58,7 +63,7 @@ fn leave() {
     GUARDS.with(|g| {
         let (n, before) = g.get();
         if n == 1 {
-            set_thread(before);
+            set_bits(before);
         }
         g.set((n.saturating_sub(1), before));
     });
@@ -79,7 +84,6 @@ fn on_all(f: fn()) {
 }
 
 /// FTZ (bit 15) and DAZ (bit 6) of MXCSR.
-#[cfg(target_arch = "x86_64")]
 const BITS: u32 = 0x8040;
 
 #[cfg(target_arch = "x86_64")]
@@ -87,21 +91,23 @@ fn supported() -> bool {
     true
 }
 
+/// This thread's FTZ and DAZ bits.
 #[cfg(target_arch = "x86_64")]
 #[allow(deprecated)] // `_mm_getcsr`/`_mm_setcsr`: still the way to reach MXCSR on stable.
-fn flushing() -> bool {
+fn bits() -> u32 {
     // SAFETY: reading MXCSR has no effect on memory; SSE is part of x86-64.
-    unsafe { core::arch::x86_64::_mm_getcsr() & BITS == BITS }
+    unsafe { core::arch::x86_64::_mm_getcsr() & BITS }
 }
 
+/// Sets this thread's FTZ and DAZ bits to those of `b`.
 #[cfg(target_arch = "x86_64")]
 #[allow(deprecated)]
-fn set_thread(on: bool) {
+fn set_bits(b: u32) {
     // SAFETY: only the FTZ and DAZ bits change: they alter how subnormal floats round, never
     // memory, exceptions or the rounding mode.
     unsafe {
         let csr = core::arch::x86_64::_mm_getcsr();
-        core::arch::x86_64::_mm_setcsr(if on { csr | BITS } else { csr & !BITS });
+        core::arch::x86_64::_mm_setcsr((csr & !BITS) | (b & BITS));
     }
 }
 
@@ -111,12 +117,12 @@ fn supported() -> bool {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn flushing() -> bool {
-    false
+fn bits() -> u32 {
+    0
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn set_thread(_on: bool) {}
+fn set_bits(_b: u32) {}
 
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
@@ -181,12 +187,15 @@ mod tests {
     }
 
     #[test]
-    fn a_thread_that_already_flushed_keeps_flushing() {
+    fn a_thread_keeps_the_flush_bits_it_had() {
         on_own_pool(|| {
-            set_thread(true);
-            drop(FlushDenormals::on(true));
-            assert_eq!(half_min(), 0.0);
-            set_thread(false);
+            // Both bits (the owner already flushes), then FTZ alone: each comes back as it was.
+            for own in [BITS, 0x8000] {
+                set_bits(own);
+                drop(FlushDenormals::on(true));
+                assert_eq!(bits(), own);
+            }
+            set_bits(0);
             assert!(half_min() > 0.0);
         });
     }
