@@ -20,10 +20,15 @@ pub(crate) const MIN_SHARD_WORK: usize = 1 << 16;
 /// Most shards per batch.
 pub(crate) const MAX_SHARDS: usize = 8;
 
-/// How many shards a batch of `batch` rows is cut into.
+/// How many shards a batch of `batch` rows is cut into: one per `min_rows` rows (fewer
+/// rows for larger per-sample workspaces), but two, not one, from `min_rows` rows up, so
+/// that a batch of 64 keeps two cores busy.
 pub(crate) fn shard_count(batch: usize, workspace: usize) -> usize {
     let min_rows = (MIN_SHARD_WORK / workspace.max(1)).clamp(8, MIN_SHARD_ROWS);
-    (batch / min_rows).clamp(1, MAX_SHARDS)
+    match batch / min_rows {
+        1 => 2,
+        n => n.clamp(1, MAX_SHARDS),
+    }
 }
 
 /// The rows of shard `s` of `n` in a batch of `batch`.
@@ -159,11 +164,17 @@ mod tests {
             }
             assert_eq!(next, batch);
         }
-        // Small per-sample work (an MLP): 64-row shards.
+        // Small per-sample work (an MLP): 64-row shards, and two from 64 rows up.
         assert_eq!(shard_count(32, 1000), 1);
+        assert_eq!(shard_count(63, 1000), 1);
+        assert_eq!(shard_count(64, 1000), 2);
+        assert_eq!(shard_count(127, 1000), 2);
         assert_eq!(shard_count(128, 1000), 2);
+        assert_eq!(shard_count(192, 1000), 3);
+        assert_eq!(shard_count(5000, 1000), MAX_SHARDS);
         // Large per-sample work (a CNN): shards of a few rows.
         assert_eq!(shard_count(32, 100_000), 4);
-        assert_eq!(shard_count(8, 100_000), 1);
+        assert_eq!(shard_count(8, 100_000), 2);
+        assert_eq!(shard_count(7, 100_000), 1);
     }
 }
