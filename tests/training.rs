@@ -120,8 +120,23 @@ fn linear_data(n: usize, seed: u64) -> Dataset {
 // ---------------------------------------------------------------------------------------
 // 1. Determinism across threads
 
-/// Trains `DropNet` in a pool of `threads` threads: batches of 256 are cut into 4 shards,
-/// the last (partial) batch into 1; dropout and shuffling are on.
+/// Trains `DropNet` for two epochs: batches of 256 are cut into 4 shards, the last
+/// (partial) batch by its own size; dropout and shuffling are on. Returns the weights.
+fn train_drop_net(init_seed: u64, fit_seed: u64, data: &Dataset) -> kerust::Result<(Vec<f32>, History)> {
+    let mut t = drop_net(init_seed);
+    let h = t.fit(
+        data,
+        FitOptions {
+            seed: fit_seed,
+            shuffle: true,
+            validation_split: 0.2,
+            ..silent(2, 256)
+        },
+    )?;
+    Ok((t.model().params().to_vec(), h))
+}
+
+/// [`train_drop_net`] in a pool of `threads` threads.
 fn train_in_pool(
     threads: usize,
     init_seed: u64,
@@ -130,20 +145,7 @@ fn train_in_pool(
 ) -> std::result::Result<(Vec<f32>, History), Box<dyn StdError>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
     assert_eq!(pool.current_num_threads(), threads);
-    let out = pool.install(|| -> kerust::Result<_> {
-        let mut t = drop_net(init_seed);
-        let h = t.fit(
-            data,
-            FitOptions {
-                seed: fit_seed,
-                shuffle: true,
-                validation_split: 0.2,
-                ..silent(2, 256)
-            },
-        )?;
-        Ok((t.model().params().to_vec(), h))
-    })?;
-    Ok(out)
+    Ok(pool.install(|| train_drop_net(init_seed, fit_seed, data))?)
 }
 
 #[test]
@@ -171,30 +173,14 @@ fn fits_started_at_once_from_two_threads_give_the_weights_of_fits_run_alone() ->
     let data = digits_head(600);
     let (alone_a, _) = train_in_pool(2, 7, 3, &data)?;
     let (alone_b, _) = train_in_pool(2, 8, 4, &data)?;
-    let run = |init: u64, seed: u64| {
-        let data = &data;
-        move || -> kerust::Result<Vec<f32>> {
-            let mut t = drop_net(init);
-            t.fit(
-                data,
-                FitOptions {
-                    seed,
-                    shuffle: true,
-                    validation_split: 0.2,
-                    ..silent(2, 256)
-                },
-            )?;
-            Ok(t.model().params().to_vec())
-        }
-    };
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(run(7, 3));
-        let b = s.spawn(run(8, 4));
+        let a = s.spawn(|| train_drop_net(7, 3, &data));
+        let b = s.spawn(|| train_drop_net(8, 4, &data));
         (a.join(), b.join())
     });
     let (a, b) = (
-        a.map_err(|_| "fit A panicked")??,
-        b.map_err(|_| "fit B panicked")??,
+        a.map_err(|_| "fit A panicked")??.0,
+        b.map_err(|_| "fit B panicked")??.0,
     );
     assert!(bits(&a) == bits(&alone_a), "fit A's weights changed");
     assert!(bits(&b) == bits(&alone_b), "fit B's weights changed");
